@@ -1,0 +1,60 @@
+# pre_delinquency — PGXS build plus the project's front-door targets.
+#
+#   make            build the extension            make install   install it
+#   make demo       set up everything, show a bank  make test      every test suite
+#   make bench      benchmarks                      make format    clang-format the C
+#
+# The front-door targets first install missing Debian packages (scripts/deps.sh),
+# so they work on a fresh machine where pg_config does not exist yet.
+
+EXTENSION   = pre_delinquency
+MODULE_big  = pre_delinquency
+OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
+              src/synthetic.o
+DATA        = $(wildcard sql/pre_delinquency--*.sql)
+DOCS        = README.md
+
+# One regression file per concern; they run against the scratch instance
+# (scripts/test.sh passes --use-existing and its port).
+REGRESS      = setup schema features edge_cases label synthetic
+REGRESS_OPTS = --outputdir=build/regress \
+               --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -Isrc
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Wno-missing-field-initializers -Wno-sign-compare
+EXTRA_CLEAN = build results regression.diffs regression.out
+
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
+               echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all:
+	@echo "PostgreSQL server headers are missing: run 'make deps' (or make demo / make test)." >&2
+	@exit 1
+endif
+
+.PHONY: deps demo test bench format scratch-start scratch-stop
+
+deps:
+	@scripts/deps.sh
+
+demo: deps
+	@scripts/demo.sh
+
+test: deps
+	@scripts/test.sh
+
+bench: deps
+	@scripts/bench.sh
+
+format:
+	clang-format -i src/*.c src/*.h
+
+scratch-start: deps
+	@scripts/pg_scratch.sh start
+
+scratch-stop:
+	@scripts/pg_scratch.sh stop

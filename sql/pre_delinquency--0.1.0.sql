@@ -1,0 +1,308 @@
+-- pre_delinquency 0.1.0
+--
+-- Reads top to bottom: roles, the bank's tables (FEATURES.md), the tables the
+-- scoring pipeline fills, the internal balance ledger, the feature type, and
+-- the functions. Every object carries a COMMENT.
+
+\echo Use "CREATE EXTENSION pre_delinquency" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Roles. Cluster-wide, so created only if missing; nothing that writes is
+-- granted to PUBLIC.
+-- ---------------------------------------------------------------------------
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pre_delinquency_reader') THEN
+		CREATE ROLE pre_delinquency_reader NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pre_delinquency_operator') THEN
+		CREATE ROLE pre_delinquency_operator NOLOGIN;
+	END IF;
+END
+$roles$;
+
+-- ---------------------------------------------------------------------------
+-- The bank's data
+-- ---------------------------------------------------------------------------
+CREATE TABLE customers (
+	customer_id     uuid PRIMARY KEY,
+	monthly_income  numeric(14,2) NOT NULL
+		CHECK (monthly_income > 0 AND monthly_income <> 'NaN'),
+	salary_day      smallint NOT NULL CHECK (salary_day BETWEEN 1 AND 28),
+	income_bracket  text NOT NULL,
+	account_type    text NOT NULL,
+	opened_at       timestamptz NOT NULL CHECK (isfinite(opened_at)),
+	opening_balance numeric(14,2) NOT NULL DEFAULT 0 CHECK (opening_balance <> 'NaN'),
+	min_balance     numeric(14,2) NOT NULL DEFAULT 0 CHECK (min_balance <> 'NaN')
+);
+COMMENT ON TABLE customers IS
+	'Bank customers: income, salary day and account terms the features are measured against.';
+
+CREATE TABLE transactions (
+	event_id    uuid PRIMARY KEY,
+	customer_id uuid NOT NULL REFERENCES customers ON DELETE CASCADE,
+	txn_time    timestamptz NOT NULL CHECK (isfinite(txn_time)),
+	amount      numeric(14,2) NOT NULL CHECK (amount > 0 AND amount <> 'NaN'),
+	txn_type    text NOT NULL CHECK (txn_type IN ('credit', 'debit')),
+	category    text NOT NULL,
+	channel     text NOT NULL CHECK (channel IN ('pos', 'card', 'online', 'upi',
+		'netbanking', 'atm', 'branch', 'autodebit')),
+	merchant_id text CHECK (merchant_id <> ''),
+	is_failed   boolean NOT NULL DEFAULT false,
+	CONSTRAINT transactions_category_matches_type CHECK (
+		(txn_type = 'credit' AND category IN ('salary', 'transfer_in', 'refund'))
+		OR (txn_type = 'debit' AND category IN ('groceries', 'utilities', 'rent',
+			'insurance', 'healthcare', 'dining', 'entertainment', 'shopping',
+			'travel', 'transport', 'education', 'loan_payment', 'atm',
+			'transfer_out', 'other')))
+);
+COMMENT ON TABLE transactions IS
+	'Card, account and transfer events; event_id is the idempotency key.';
+CREATE INDEX transactions_customer_time_idx ON transactions (customer_id, txn_time);
+COMMENT ON INDEX transactions_customer_time_idx IS
+	'The feature engine reads one customer''s recent history as one range of this index.';
+CREATE INDEX transactions_salary_idx ON transactions (customer_id, txn_time)
+	WHERE txn_type = 'credit' AND category = 'salary' AND NOT is_failed;
+COMMENT ON INDEX transactions_salary_idx IS
+	'Six months of salary credits for salary_missed_count_180d without reading every transaction.';
+
+CREATE TABLE payments (
+	payment_id  uuid PRIMARY KEY,
+	customer_id uuid NOT NULL REFERENCES customers ON DELETE CASCADE,
+	kind        text NOT NULL
+		CHECK (kind IN ('loan', 'utility', 'rent', 'insurance', 'credit_card')),
+	due_date    date NOT NULL CHECK (isfinite(due_date)),
+	amount_due  numeric(14,2) NOT NULL CHECK (amount_due > 0 AND amount_due <> 'NaN'),
+	paid_date   date CHECK (isfinite(paid_date)),
+	amount_paid numeric(14,2) NOT NULL DEFAULT 0
+		CHECK (amount_paid >= 0 AND amount_paid <> 'NaN'),
+	CONSTRAINT payments_paid_date_iff_amount
+		CHECK ((paid_date IS NULL) = (amount_paid = 0))
+);
+COMMENT ON TABLE payments IS
+	'Bills and loan instalments; status (pending/paid/partial/late/missed) is derived as of a time.';
+CREATE INDEX payments_customer_due_idx ON payments (customer_id, due_date);
+COMMENT ON INDEX payments_customer_due_idx IS
+	'Payment features and labels read one customer''s range of due dates.';
+
+-- ---------------------------------------------------------------------------
+-- What scoring writes (filled by the scoring and streaming features)
+-- ---------------------------------------------------------------------------
+CREATE TABLE risk_scores (
+	score_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	customer_id  uuid NOT NULL REFERENCES customers ON DELETE CASCADE,
+	scored_at    timestamptz NOT NULL DEFAULT now(),
+	as_of        timestamptz NOT NULL,
+	risk_score   float8 NOT NULL CHECK (risk_score >= 0 AND risk_score <= 1),
+	risk_level   text NOT NULL,
+	model_id     integer,
+	top_features jsonb NOT NULL DEFAULT '[]'
+);
+COMMENT ON TABLE risk_scores IS
+	'Every recorded assessment: probability of a missed loan payment within 30 days.';
+CREATE INDEX risk_scores_customer_idx ON risk_scores (customer_id, scored_at DESC);
+
+CREATE TABLE interventions (
+	intervention_id   text PRIMARY KEY
+		CHECK (intervention_id ~ '^INT_[0-9a-f-]{36}_[0-9]{14}$'),
+	customer_id       uuid NOT NULL REFERENCES customers ON DELETE CASCADE,
+	created_at        timestamptz NOT NULL DEFAULT now(),
+	risk_score        float8 NOT NULL CHECK (risk_score >= 0 AND risk_score <= 1),
+	risk_level        text NOT NULL,
+	intervention_type text NOT NULL,
+	channel           text NOT NULL,
+	priority          smallint NOT NULL,
+	message           text NOT NULL,
+	top_risk_factors  text[] NOT NULL DEFAULT '{}',
+	status            text NOT NULL DEFAULT 'triggered'
+		CHECK (status IN ('triggered', 'sent', 'delivered', 'failed', 'cancelled'))
+);
+COMMENT ON TABLE interventions IS
+	'Outreach decided by the intervention policy (phone, SMS, email), INT_<customer>_<yyyymmddhhmmss>.';
+CREATE INDEX interventions_customer_idx ON interventions (customer_id, created_at DESC);
+
+-- ---------------------------------------------------------------------------
+-- Balance ledger (internal). Net successful flow per customer and UTC month,
+-- plus the all-time total under month = 'infinity', kept by statement
+-- triggers on transactions. It lets the feature engine find a balance from a
+-- handful of rows, whatever the length of the history. Derived data: not
+-- dumped, rebuilt by the triggers when transactions are restored.
+-- ---------------------------------------------------------------------------
+CREATE TABLE balance_ledger (
+	customer_id uuid NOT NULL REFERENCES customers ON DELETE CASCADE,
+	month       date NOT NULL,
+	net_cents   bigint NOT NULL,
+	PRIMARY KEY (customer_id, month)
+);
+COMMENT ON TABLE balance_ledger IS
+	'Internal: net successful flow (credits - debits, in cents) per customer and UTC month; month = infinity holds the total.';
+
+-- SECURITY DEFINER: an operator who may insert transactions may not write the
+-- ledger directly; the trigger does it for them. search_path is pinned.
+CREATE FUNCTION ledger_on_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog AS $$
+BEGIN
+	IF TG_OP IN ('DELETE', 'UPDATE') THEN
+		-- Update only: a customer deleted with ON DELETE CASCADE has no ledger
+		-- rows left to correct.
+		UPDATE balance_ledger l SET net_cents = l.net_cents - f.net
+		FROM (SELECT customer_id, coalesce(m, 'infinity') AS m, sum(net) AS net
+		      FROM (SELECT customer_id,
+		                   date_trunc('month', txn_time AT TIME ZONE 'UTC')::date AS m,
+		                   CASE txn_type WHEN 'credit' THEN (amount * 100)::bigint
+		                                 ELSE -(amount * 100)::bigint END AS net
+		            FROM old_rows WHERE NOT is_failed) o
+		      GROUP BY GROUPING SETS ((customer_id, m), (customer_id))) f
+		WHERE l.customer_id = f.customer_id AND l.month = f.m;
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
+		-- Ordered so that concurrent writers lock ledger rows in one order.
+		INSERT INTO balance_ledger AS l (customer_id, month, net_cents)
+		SELECT customer_id, coalesce(m, 'infinity'), sum(net)
+		FROM (SELECT customer_id,
+		             date_trunc('month', txn_time AT TIME ZONE 'UTC')::date AS m,
+		             CASE txn_type WHEN 'credit' THEN (amount * 100)::bigint
+		                           ELSE -(amount * 100)::bigint END AS net
+		      FROM new_rows WHERE NOT is_failed) n
+		GROUP BY GROUPING SETS ((customer_id, m), (customer_id))
+		ORDER BY 1, 2
+		ON CONFLICT (customer_id, month)
+			DO UPDATE SET net_cents = l.net_cents + excluded.net_cents;
+	END IF;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION ledger_on_change() IS
+	'Internal: keeps balance_ledger equal to the successful transactions, one statement at a time.';
+
+CREATE FUNCTION ledger_on_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog AS $$
+BEGIN
+	DELETE FROM balance_ledger;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION ledger_on_truncate() IS 'Internal: empties balance_ledger with transactions.';
+
+CREATE TRIGGER transactions_ledger_insert AFTER INSERT ON transactions
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_on_change();
+CREATE TRIGGER transactions_ledger_update AFTER UPDATE ON transactions
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_on_change();
+CREATE TRIGGER transactions_ledger_delete AFTER DELETE ON transactions
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_on_change();
+CREATE TRIGGER transactions_ledger_truncate AFTER TRUNCATE ON transactions
+	FOR EACH STATEMENT EXECUTE FUNCTION ledger_on_truncate();
+
+CREATE FUNCTION rebuild_balance_ledger() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog AS $$
+DECLARE
+	n bigint;
+BEGIN
+	LOCK TABLE transactions IN SHARE MODE;
+	DELETE FROM balance_ledger;
+	INSERT INTO balance_ledger (customer_id, month, net_cents)
+	SELECT customer_id, coalesce(m, 'infinity'), sum(net)
+	FROM (SELECT customer_id,
+	             date_trunc('month', txn_time AT TIME ZONE 'UTC')::date AS m,
+	             CASE txn_type WHEN 'credit' THEN (amount * 100)::bigint
+	                           ELSE -(amount * 100)::bigint END AS net
+	      FROM transactions WHERE NOT is_failed) t
+	GROUP BY GROUPING SETS ((customer_id, m), (customer_id));
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END $$;
+COMMENT ON FUNCTION rebuild_balance_ledger() IS
+	'Recomputes balance_ledger from transactions (after a bulk load with triggers disabled); returns the rows written.';
+
+-- ---------------------------------------------------------------------------
+-- Features
+-- ---------------------------------------------------------------------------
+CREATE TYPE features AS (
+	salary_delay_days                float8,
+	salary_amount_deviation_pct      float8,
+	salary_missed_count_180d         float8,
+	balance_drawdown_7d_pct          float8,
+	balance_drawdown_14d_pct         float8,
+	balance_drawdown_30d_pct         float8,
+	balance_volatility_30d           float8,
+	days_below_min_balance_30d       float8,
+	discretionary_spend_drop_7d_pct  float8,
+	discretionary_spend_drop_30d_pct float8,
+	essential_spend_increase_pct     float8,
+	total_spend_change_30d_pct       float8,
+	merchant_diversity_drop_pct      float8,
+	avg_txn_size_change_pct          float8,
+	weekend_spend_drop_pct           float8,
+	spend_to_income_ratio_30d        float8,
+	bill_lateness_avg_days_90d       float8,
+	loan_late_count_180d             float8,
+	partial_payment_count_90d        float8,
+	payment_timing_shift_days        float8,
+	payment_undershoot_pct_90d       float8,
+	failed_autodebit_count_30d       float8,
+	failed_txn_count_30d             float8,
+	atm_withdrawal_count_change_pct  float8,
+	atm_withdrawal_size_increase_pct float8,
+	cash_reliance_ratio_30d          float8,
+	txn_frequency_drop_30d_pct       float8,
+	inactive_days_30d                float8,
+	behavior_consistency_score       float8,
+	financial_stress_composite       float8,
+	behavioral_anomaly_count         float8
+);
+COMMENT ON TYPE features IS 'The 31 behavioural stress features of FEATURES.md, in order.';
+
+CREATE FUNCTION customer_features(customer_id uuid, as_of timestamptz DEFAULT now())
+RETURNS features
+AS 'MODULE_PATHNAME', 'pd_customer_features'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION customer_features(uuid, timestamptz) IS
+	'The 31 features of one customer as of a time (nothing at or after as_of counts).';
+
+CREATE FUNCTION feature_names() RETURNS text[]
+AS 'MODULE_PATHNAME', 'pd_feature_names'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION feature_names() IS 'The names of the 31 features, in the order of the features type.';
+
+CREATE FUNCTION customer_label(customer_id uuid, as_of timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pd_customer_label'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION customer_label(uuid, timestamptz) IS
+	'1 if a loan payment due in [date(as_of), +30 days) is missed, >5 days late or short; 0 if all are paid in full and on time; NULL if none is due.';
+
+-- ---------------------------------------------------------------------------
+-- The synthetic bank
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION generate_synthetic(customers integer, days integer, seed integer,
+                                   end_time timestamptz DEFAULT now())
+RETURNS TABLE (customers bigint, transactions bigint, payments bigint,
+               failed_transactions bigint, episode_share float8,
+               label_share jsonb, elapsed_ms float8)
+AS 'MODULE_PATHNAME', 'pd_generate_synthetic'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz) IS
+	'Fills customers, transactions and payments with a deterministic synthetic bank; returns a summary.';
+
+-- ---------------------------------------------------------------------------
+-- Privileges and pg_dump
+-- ---------------------------------------------------------------------------
+REVOKE ALL ON ALL TABLES IN SCHEMA pre_delinquency FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA pre_delinquency FROM PUBLIC;
+GRANT USAGE ON SCHEMA pre_delinquency TO pre_delinquency_reader, pre_delinquency_operator;
+GRANT pre_delinquency_reader TO pre_delinquency_operator;
+GRANT SELECT ON customers, transactions, payments, risk_scores, interventions
+	TO pre_delinquency_reader;
+GRANT EXECUTE ON FUNCTION customer_features(uuid, timestamptz), feature_names(),
+	customer_label(uuid, timestamptz) TO pre_delinquency_reader;
+GRANT INSERT, UPDATE, DELETE ON customers, transactions, payments TO pre_delinquency_operator;
+GRANT EXECUTE ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz),
+	rebuild_balance_ledger() TO pre_delinquency_operator;
+
+SELECT pg_catalog.pg_extension_config_dump('customers', '');
+SELECT pg_catalog.pg_extension_config_dump('transactions', '');
+SELECT pg_catalog.pg_extension_config_dump('payments', '');
+SELECT pg_catalog.pg_extension_config_dump('risk_scores', '');
+SELECT pg_catalog.pg_extension_config_dump('risk_scores_score_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('interventions', '');

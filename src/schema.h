@@ -1,0 +1,56 @@
+/*
+ * schema.h
+ *    Where the extension's tables, indexes and columns are, for code that
+ *    reads them directly instead of through SQL.
+ */
+#ifndef PD_SCHEMA_H
+#define PD_SCHEMA_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+
+typedef struct PdSchema
+{
+	Oid			namespace_oid;
+
+	Oid			customers;
+	Oid			customers_pkey;
+	AttrNumber	cust_monthly_income;
+	AttrNumber	cust_salary_day;
+	AttrNumber	cust_opened_at;
+	AttrNumber	cust_opening_balance;
+	AttrNumber	cust_min_balance;
+
+	Oid			transactions;
+	Oid			transactions_time_idx;		/* (customer_id, txn_time) */
+	Oid			transactions_salary_idx;	/* same, salary credits only */
+	AttrNumber	txn_time;
+	AttrNumber	txn_amount;
+	AttrNumber	txn_type;
+	AttrNumber	txn_category;
+	AttrNumber	txn_channel;
+	AttrNumber	txn_merchant_id;
+	AttrNumber	txn_is_failed;
+
+	Oid			payments;
+	Oid			payments_due_idx;	/* (customer_id, due_date) */
+	AttrNumber	pay_kind;
+	AttrNumber	pay_due_date;
+	AttrNumber	pay_amount_due;
+	AttrNumber	pay_paid_date;
+	AttrNumber	pay_amount_paid;
+
+	Oid			ledger;
+	Oid			ledger_pkey;	/* (customer_id, month) */
+	AttrNumber	ledger_month;
+	AttrNumber	ledger_net_cents;
+} PdSchema;
+
+/*
+ * The current locations, looked up once per backend and again after any
+ * relation cache invalidation. ERRORs if the extension is not installed.
+ */
+extern const PdSchema *pd_schema(void);
+
+#endif
