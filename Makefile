@@ -20,7 +20,8 @@ REGRESS      = setup schema features edge_cases label synthetic
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
 
-PG_CPPFLAGS = -Isrc
+# no -Isrc: src/features.h would shadow glibc's <features.h>; quoted includes
+# find the headers beside each .c file.
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
 EXTRA_CLEAN = build results regression.diffs regression.out

@@ -23,14 +23,14 @@
  * digits. Decoding it directly is ~10x faster than numeric_mul + numeric_int8
  * and the feature engine decodes hundreds of amounts per call.
  */
-#define NUM_SIGN_MASK 0xC000
-#define NUM_NEG 0x4000
-#define NUM_SHORT 0x8000
-#define NUM_SPECIAL 0xC000
-#define NUM_SHORT_SIGN_MASK 0x2000
+#define NUM_SIGN_MASK              0xC000
+#define NUM_NEG                    0x4000
+#define NUM_SHORT                  0x8000
+#define NUM_SPECIAL                0xC000
+#define NUM_SHORT_SIGN_MASK        0x2000
 #define NUM_SHORT_WEIGHT_SIGN_MASK 0x0040
-#define NUM_SHORT_WEIGHT_MASK 0x003F
-#define NUM_BASE 10000
+#define NUM_SHORT_WEIGHT_MASK      0x003F
+#define NUM_BASE                   10000
 
 static int64 numeric_to_cents_slow(Datum value);
 
@@ -39,12 +39,12 @@ pd_numeric_to_cents(Datum value)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(value);
 	const char *p;
-	Size		len;
-	uint16		header;
-	int			weight;
-	bool		negative;
-	int			ndigits;
-	int64		cents = 0;
+	Size len;
+	uint16 header;
+	int weight;
+	bool negative;
+	int ndigits;
+	int64 cents = 0;
 
 	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
 		return numeric_to_cents_slow(value); /* compressed or toasted */
@@ -66,7 +66,7 @@ pd_numeric_to_cents(Datum value)
 	}
 	else
 	{
-		int16		w;
+		int16 w;
 
 		negative = (header & NUM_SIGN_MASK) == NUM_NEG;
 		memcpy(&w, p, sizeof(int16));
@@ -82,13 +82,13 @@ pd_numeric_to_cents(Datum value)
 
 	for (int i = 0; i < ndigits; i++)
 	{
-		int16		digit;
-		int			pos = weight - i;	/* power of 10000 of this digit */
+		int16 digit;
+		int pos = weight - i; /* power of 10000 of this digit */
 
 		memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
 		if (pos >= 0)
 		{
-			int64		scale = 100;
+			int64 scale = 100;
 
 			for (int k = 0; k < pos; k++)
 				scale *= NUM_BASE;
@@ -97,7 +97,7 @@ pd_numeric_to_cents(Datum value)
 		else if (pos == -1 && digit % 100 == 0)
 			cents += digit / 100;
 		else if (digit != 0)
-			return numeric_to_cents_slow(value);	/* finer than cents */
+			return numeric_to_cents_slow(value); /* finer than cents */
 	}
 	return negative ? -cents : cents;
 }
@@ -109,8 +109,8 @@ pd_numeric_to_cents(Datum value)
 static int64
 numeric_to_cents_slow(Datum value)
 {
-	Datum		hundred = NumericGetDatum(int64_to_numeric(100));
-	Datum		scaled = DirectFunctionCall2(numeric_mul, value, hundred);
+	Datum hundred = NumericGetDatum(int64_to_numeric(100));
+	Datum scaled = DirectFunctionCall2(numeric_mul, value, hundred);
 
 	scaled = DirectFunctionCall2(numeric_round, scaled, Int32GetDatum(0));
 	return DatumGetInt64(DirectFunctionCall1(numeric_int8, scaled));
@@ -120,7 +120,7 @@ DateADT
 pd_utc_date(TimestampTz t)
 {
 	/* Floor division: times before 2000-01-01 have negative offsets. */
-	int64		days = t / PD_USECS_PER_DAY;
+	int64 days = t / PD_USECS_PER_DAY;
 
 	if (t % PD_USECS_PER_DAY < 0)
 		days--;
@@ -131,7 +131,7 @@ int
 pd_utc_weekday(TimestampTz t)
 {
 	/* 2000-01-01 was a Saturday. */
-	int64		w = ((int64) pd_utc_date(t) + 6) % 7;
+	int64 w = ((int64) pd_utc_date(t) + 6) % 7;
 
 	return (int) (w < 0 ? w + 7 : w);
 }
@@ -151,10 +151,8 @@ pd_make_date(int year, int month, int day)
 DateADT
 pd_add_months(DateADT d, int months)
 {
-	int			year,
-				month,
-				day;
-	int			index;
+	int year, month, day;
+	int index;
 
 	pd_date_parts(d, &year, &month, &day);
 	index = year * 12 + (month - 1) + months;

@@ -27,7 +27,7 @@ pd_date_start(DateADT d)
 }
 
 /* Day of week in UTC, 0 = Sunday .. 6 = Saturday. */
-extern int	pd_utc_weekday(TimestampTz t);
+extern int pd_utc_weekday(TimestampTz t);
 
 /* Year, month and day of month of a date. */
 extern void pd_date_parts(DateADT d, int *year, int *month, int *day);

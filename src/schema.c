@@ -4,12 +4,27 @@
  *    caches them per backend, so that the C readers (features, label) can use
  *    direct index scans without hard-coding OIDs or column positions.
  *
+ * It also owns the one way those readers walk a customer's rows: a range of
+ * an index led by customer_id, read straight from the heap with the active
+ * snapshot, after checking that the caller may read the table.
+ *
  * The cache is dropped on any relation cache invalidation (ALTER, DROP,
  * DROP EXTENSION), which is rare and cheap to recover from.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
@@ -28,42 +43,46 @@ invalidate_schema(Datum arg, Oid relid)
 static Oid
 lookup_relation(const char *name)
 {
-	Oid			relid = get_relname_relid(name, schema.namespace_oid);
+	Oid relid = get_relname_relid(name, schema.namespace_oid);
 
 	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation pre_delinquency.%s does not exist", name),
-				 errhint("The extension's objects were altered; reinstall it with "
-						 "DROP EXTENSION pre_delinquency; CREATE EXTENSION pre_delinquency.")));
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_UNDEFINED_TABLE),
+		     errmsg("relation pre_delinquency.%s does not exist", name),
+		     errhint("The extension's objects were altered; reinstall it with "
+		             "DROP EXTENSION pre_delinquency; CREATE EXTENSION "
+		             "pre_delinquency.")));
 	return relid;
 }
 
 static AttrNumber
 lookup_column(Oid relid, const char *name)
 {
-	AttrNumber	attnum = get_attnum(relid, name);
+	AttrNumber attnum = get_attnum(relid, name);
 
 	if (attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column %s of pre_delinquency.%s does not exist",
-						name, get_rel_name(relid)),
-				 errhint("The extension's tables were altered; restore the column.")));
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_UNDEFINED_COLUMN),
+		     errmsg("column %s of pre_delinquency.%s does not exist", name,
+		            get_rel_name(relid)),
+		     errhint(
+		         "The extension's tables were altered; restore the column.")));
 	return attnum;
 }
 
 static void
 load_schema(void)
 {
-	PdSchema   *s = &schema;
+	PdSchema *s = &schema;
 
 	s->namespace_oid = get_namespace_oid("pre_delinquency", true);
 	if (!OidIsValid(s->namespace_oid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_SCHEMA),
-				 errmsg("extension pre_delinquency is not installed in this database"),
-				 errhint("Run CREATE EXTENSION pre_delinquency.")));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_SCHEMA),
+		                errmsg("extension pre_delinquency is not installed in "
+		                       "this database"),
+		                errhint("Run CREATE EXTENSION pre_delinquency.")));
 
 	s->customers = lookup_relation("customers");
 	s->customers_pkey = lookup_relation("customers_pkey");
@@ -74,7 +93,8 @@ load_schema(void)
 	s->cust_min_balance = lookup_column(s->customers, "min_balance");
 
 	s->transactions = lookup_relation("transactions");
-	s->transactions_time_idx = lookup_relation("transactions_customer_time_idx");
+	s->transactions_time_idx =
+	    lookup_relation("transactions_customer_time_idx");
 	s->transactions_salary_idx = lookup_relation("transactions_salary_idx");
 	s->txn_time = lookup_column(s->transactions, "txn_time");
 	s->txn_amount = lookup_column(s->transactions, "amount");
@@ -112,4 +132,63 @@ pd_schema(void)
 		schema_valid = true;
 	}
 	return &schema;
+}
+
+void
+pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
+                    const pg_uuid_t *customer_id, RegProcedure ge_proc,
+                    Datum lower, RegProcedure lt_proc, Datum upper)
+{
+	ScanKeyData keys[3];
+	int nkeys = 0;
+
+	ScanKeyInit(&keys[nkeys++], 1, BTEqualStrategyNumber, F_UUID_EQ,
+	            UUIDPGetDatum(customer_id));
+	if (OidIsValid(ge_proc))
+		ScanKeyInit(&keys[nkeys++], 2, BTGreaterEqualStrategyNumber, ge_proc,
+		            lower);
+	if (OidIsValid(lt_proc))
+		ScanKeyInit(&keys[nkeys++], 2, BTLessStrategyNumber, lt_proc, upper);
+
+	rs->heap = table_open(heap, AccessShareLock);
+	rs->index = index_open(index, AccessShareLock);
+	rs->slot = table_slot_create(rs->heap, NULL);
+	rs->scan =
+	    index_beginscan(rs->heap, rs->index, GetActiveSnapshot(), nkeys, 0);
+	index_rescan(rs->scan, keys, nkeys, NULL, 0);
+}
+
+bool
+pd_range_scan_next(PdRangeScan *rs)
+{
+	return index_getnext_slot(rs->scan, ForwardScanDirection, rs->slot);
+}
+
+void
+pd_range_scan_end(PdRangeScan *rs)
+{
+	index_endscan(rs->scan);
+	ExecDropSingleTupleTableSlot(rs->slot);
+	index_close(rs->index, AccessShareLock);
+	table_close(rs->heap, AccessShareLock);
+}
+
+void
+pd_check_table_readable(Oid relid)
+{
+	AclResult acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+
+	/* The engine reads the heap directly, so it cannot apply policies. */
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		     errmsg(
+		         "row-level security on pre_delinquency.%s is not supported",
+		         get_rel_name(relid)),
+		     errhint("Disable row-level security on the table, or grant the "
+		             "role BYPASSRLS.")));
 }

@@ -9,42 +9,44 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "utils/rel.h"
+#include "utils/uuid.h"
 
 typedef struct PdSchema
 {
-	Oid			namespace_oid;
+	Oid namespace_oid;
 
-	Oid			customers;
-	Oid			customers_pkey;
-	AttrNumber	cust_monthly_income;
-	AttrNumber	cust_salary_day;
-	AttrNumber	cust_opened_at;
-	AttrNumber	cust_opening_balance;
-	AttrNumber	cust_min_balance;
+	Oid customers;
+	Oid customers_pkey;
+	AttrNumber cust_monthly_income;
+	AttrNumber cust_salary_day;
+	AttrNumber cust_opened_at;
+	AttrNumber cust_opening_balance;
+	AttrNumber cust_min_balance;
 
-	Oid			transactions;
-	Oid			transactions_time_idx;		/* (customer_id, txn_time) */
-	Oid			transactions_salary_idx;	/* same, salary credits only */
-	AttrNumber	txn_time;
-	AttrNumber	txn_amount;
-	AttrNumber	txn_type;
-	AttrNumber	txn_category;
-	AttrNumber	txn_channel;
-	AttrNumber	txn_merchant_id;
-	AttrNumber	txn_is_failed;
+	Oid transactions;
+	Oid transactions_time_idx;   /* (customer_id, txn_time) */
+	Oid transactions_salary_idx; /* same, salary credits only */
+	AttrNumber txn_time;
+	AttrNumber txn_amount;
+	AttrNumber txn_type;
+	AttrNumber txn_category;
+	AttrNumber txn_channel;
+	AttrNumber txn_merchant_id;
+	AttrNumber txn_is_failed;
 
-	Oid			payments;
-	Oid			payments_due_idx;	/* (customer_id, due_date) */
-	AttrNumber	pay_kind;
-	AttrNumber	pay_due_date;
-	AttrNumber	pay_amount_due;
-	AttrNumber	pay_paid_date;
-	AttrNumber	pay_amount_paid;
+	Oid payments;
+	Oid payments_due_idx; /* (customer_id, due_date) */
+	AttrNumber pay_kind;
+	AttrNumber pay_due_date;
+	AttrNumber pay_amount_due;
+	AttrNumber pay_paid_date;
+	AttrNumber pay_amount_paid;
 
-	Oid			ledger;
-	Oid			ledger_pkey;	/* (customer_id, month) */
-	AttrNumber	ledger_month;
-	AttrNumber	ledger_net_cents;
+	Oid ledger;
+	Oid ledger_pkey; /* (customer_id, month) */
+	AttrNumber ledger_month;
+	AttrNumber ledger_net_cents;
 } PdSchema;
 
 /*
@@ -54,3 +56,26 @@ typedef struct PdSchema
 extern const PdSchema *pd_schema(void);
 
 #endif
+
+/*
+ * One customer's range of an index whose leading column is customer_id and
+ * whose second column is a time or date. Either bound may be absent
+ * (InvalidOid procedure). Rows come back in index order in 'slot'.
+ */
+typedef struct PdRangeScan
+{
+	Relation heap;
+	Relation index;
+	struct IndexScanDescData *scan;
+	struct TupleTableSlot *slot;
+} PdRangeScan;
+
+extern void pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
+                                const pg_uuid_t *customer_id,
+                                RegProcedure ge_proc, Datum lower,
+                                RegProcedure lt_proc, Datum upper);
+extern bool pd_range_scan_next(PdRangeScan *rs);
+extern void pd_range_scan_end(PdRangeScan *rs);
+
+/* ERROR unless the current user may read the table and it has no RLS. */
+extern void pd_check_table_readable(Oid relid);
