@@ -918,7 +918,7 @@ check_as_of(TimestampTz as_of)
 		    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		     errmsg("as_of must be a finite time within the timestamp range"),
 		     errhint(
-		         "Pass a time such as now() or ''2025-06-30 00:00+00''.")));
+		         "Pass a time such as now() or '2025-06-30 00:00+00'.")));
 }
 
 static MemoryContext
@@ -987,7 +987,9 @@ pd_compute_label(const pg_uuid_t *customer_id, TimestampTz as_of)
 	int label = -1;
 
 	check_as_of(as_of);
+	pd_check_table_readable(s->customers);
 	pd_check_table_readable(s->payments);
+	(void) read_customer(s, customer_id);	/* ERROR if unknown */
 	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
 	                    F_DATE_GE, DateADTGetDatum(today), F_DATE_LT,
 	                    DateADTGetDatum(today + 30));

@@ -1,0 +1,31 @@
+# Shared by demo.sh, test.sh and bench.sh: build, install, start the scratch
+# cluster and point psql at it. Source it; it changes nothing by itself.
+
+PD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PD_PORT=${PD_PORT:-55432}
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Build and install quietly; on failure show the compiler's output.
+build_and_install() {
+	local log
+	log=$(mktemp)
+	if ! make -C "$PD_ROOT" -s >"$log" 2>&1 || ! make -C "$PD_ROOT" -s install >>"$log" 2>&1; then
+		cat "$log" >&2
+		echo "The build failed (output above)." >&2
+		rm -f "$log"
+		exit 1
+	fi
+	rm -f "$log"
+}
+
+start_scratch() {
+	"$PD_ROOT/scripts/pg_scratch.sh" start
+	eval "$("$PD_ROOT/scripts/pg_scratch.sh" env)"
+}
+
+# A fresh database with the extension: $1 = name.
+fresh_database() {
+	psql -qX -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+	psql -qX -d "$1" -v ON_ERROR_STOP=1 -c "CREATE EXTENSION pre_delinquency" >/dev/null
+}
