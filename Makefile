@@ -10,6 +10,7 @@
 EXTENSION   = pre_delinquency
 MODULE_big  = pre_delinquency
 OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
+              src/payments.o \
               src/synthetic.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql)
 DOCS        = README.md

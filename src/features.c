@@ -29,6 +29,7 @@
 #include "utils/timestamp.h"
 
 #include "features.h"
+#include "payments.h"
 #include "pd_util.h"
 #include "schema.h"
 
@@ -101,15 +102,6 @@ static const char *const debit_category_names[NUM_DEBIT_CATEGORIES] = {
 	 (c) == CAT_TRAVEL)
 #define IS_ESSENTIAL(c) ((c) <= CAT_HEALTHCARE)
 
-typedef struct Customer
-{
-	int64 income; /* cents */
-	int salary_day;
-	TimestampTz opened_at;
-	int64 opening;     /* cents */
-	int64 min_balance; /* cents */
-} Customer;
-
 typedef struct MerchantSlot
 {
 	uint32 hash;
@@ -174,46 +166,17 @@ typedef struct ExactTests
 /* A per-backend context for one call's scratch data, reset at every call. */
 static MemoryContext feature_scratch = NULL;
 
-static void
-check_money(bool overflow)
-{
-	if (overflow)
-		ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-		                errmsg("sums of this customer's amounts exceed the "
-		                       "feature engine's range"),
-		                errhint("Amounts in the order of 10^16 currency units "
-		                        "cannot be real; check the data.")));
-}
-
-static inline int64
-add_money(int64 a, int64 b)
-{
-	int64 r;
-
-	check_money(pg_add_s64_overflow(a, b, &r));
-	return r;
-}
-
-/* pct(a, b) = 100 a / b if b > 0, else 0, from exact integers. */
-static double
-pct_exact(__int128 a, __int128 b)
-{
-	if (b <= 0)
-		return 0.0;
-	return (double) ((long double) (a * 100) / (long double) b);
-}
-
 /* change_pct(r, b/den) and drop_pct(r, b/den), with the base scaled. */
 static double
 change_pct_scaled(int64 r, int64 base, int64 den)
 {
-	return pct_exact((__int128) r * den - base, base);
+	return pd_pct((__int128) r * den - base, base);
 }
 
 static double
 drop_pct_scaled(int64 r, int64 base, int64 den)
 {
-	return pct_exact((__int128) base - (__int128) r * den, base);
+	return pd_pct((__int128) base - (__int128) r * den, base);
 }
 
 /* change_pct of two averages sum/count, an empty average being 0. */
@@ -224,8 +187,8 @@ change_pct_of_averages(int64 sum_r, int64 n_r, int64 sum_b, int64 n_b)
 		return 0.0;
 	if (n_r == 0)
 		return -100.0;
-	return pct_exact((__int128) sum_r * n_b - (__int128) sum_b * n_r,
-	                 (__int128) sum_b * n_r);
+	return pd_pct((__int128) sum_r * n_b - (__int128) sum_b * n_r,
+	              (__int128) sum_b * n_r);
 }
 
 static inline double
@@ -289,54 +252,6 @@ category_code(const char *s, int len)
 	return CAT_CREDIT_OR_UNKNOWN;
 }
 
-static inline bool
-text_equals(Datum value, const char *literal, int len)
-{
-	struct varlena *v =
-	    pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
-
-	return VARSIZE_ANY_EXHDR(v) == len &&
-	       memcmp(VARDATA_ANY(v), literal, len) == 0;
-}
-
-static Customer
-read_customer(const PdSchema *s, const pg_uuid_t *customer_id)
-{
-	PdRangeScan rs;
-	Customer c;
-	bool found;
-
-	pd_range_scan_begin(&rs, s->customers, s->customers_pkey, customer_id,
-	                    InvalidOid, 0, InvalidOid, 0);
-	found = pd_range_scan_next(&rs);
-	if (found)
-	{
-		TupleTableSlot *slot = rs.slot;
-		bool isnull;
-
-		c.income = pd_numeric_to_cents(
-		    slot_getattr(slot, s->cust_monthly_income, &isnull));
-		c.salary_day =
-		    DatumGetInt16(slot_getattr(slot, s->cust_salary_day, &isnull));
-		c.opened_at = DatumGetTimestampTz(
-		    slot_getattr(slot, s->cust_opened_at, &isnull));
-		c.opening = pd_numeric_to_cents(
-		    slot_getattr(slot, s->cust_opening_balance, &isnull));
-		c.min_balance = pd_numeric_to_cents(
-		    slot_getattr(slot, s->cust_min_balance, &isnull));
-	}
-	pd_range_scan_end(&rs);
-
-	if (!found)
-		ereport(ERROR,
-		        (errcode(ERRCODE_NO_DATA_FOUND),
-		         errmsg("customer %s does not exist",
-		                DatumGetCString(DirectFunctionCall1(
-		                    uuid_out, UUIDPGetDatum(customer_id)))),
-		         errhint("Insert it into pre_delinquency.customers first.")));
-	return c;
-}
-
 /*
  * The first UTC month start at or after 'x': the balance anchor. Chosen at
  * or after t - 120 days, it is before t - 89 days, so every transaction
@@ -387,7 +302,7 @@ ledger_flow_before(const PdSchema *s, const pg_uuid_t *customer_id,
 		if (DATE_NOT_FINITE(month))
 			total = net;
 		else
-			sum = add_money(sum, net);
+			sum = pd_add_money(sum, net);
 	}
 	pd_range_scan_end(&rs);
 	return from_end ? total - sum : sum;
@@ -468,7 +383,7 @@ add_transaction(TxnWindows *w, const PdSchema *s, TupleTableSlot *slot,
 	TimestampTz e = DatumGetTimestampTz(values[s->txn_time - 1]);
 	int64 cents = pd_numeric_to_cents(values[s->txn_amount - 1]);
 	bool failed = DatumGetBool(values[s->txn_is_failed - 1]);
-	bool debit = !text_equals(values[s->txn_type - 1], "credit", 6);
+	bool debit = !pd_text_equals(values[s->txn_type - 1], "credit", 6);
 	int64 reach = (t - e + DAY - 1) / DAY; /* ceil, e < t */
 	bool r30 = e >= t - 30 * DAY;
 	bool b90 = !r30; /* the scan starts at t - 120 days */
@@ -481,14 +396,14 @@ add_transaction(TxnWindows *w, const PdSchema *s, TupleTableSlot *slot,
 		if (r30)
 		{
 			w->n_failed_r30++;
-			if (text_equals(values[s->txn_channel - 1], "autodebit", 9))
+			if (pd_text_equals(values[s->txn_channel - 1], "autodebit", 9))
 				w->n_failed_autodebit_r30++;
 		}
 		return;
 	}
 
 	if (e >= anchor)
-		w->flow_by_reach[Min(reach, 31)] = add_money(
+		w->flow_by_reach[Min(reach, 31)] = pd_add_money(
 		    w->flow_by_reach[Min(reach, 31)], debit ? -cents : cents);
 	if (r30)
 		w->n_ok_r30++;
@@ -507,7 +422,7 @@ add_transaction(TxnWindows *w, const PdSchema *s, TupleTableSlot *slot,
 	{
 		int64 *vec = r30 ? w->cat_r30 : w->cat_b90;
 
-		vec[cat] = add_money(vec[cat], cents);
+		vec[cat] = pd_add_money(vec[cat], cents);
 	}
 	if (IS_DISCRETIONARY(cat))
 	{
@@ -527,7 +442,7 @@ add_transaction(TxnWindows *w, const PdSchema *s, TupleTableSlot *slot,
 		else
 			w->ess_b90 += cents;
 	}
-	if (text_equals(values[s->txn_channel - 1], "atm", 3))
+	if (pd_text_equals(values[s->txn_channel - 1], "atm", 3))
 	{
 		if (r30)
 			w->atm_r30 += cents, w->n_atm_r30++;
@@ -620,8 +535,8 @@ scan_salary_credits(const PdSchema *s, const pg_uuid_t *customer_id,
 
 /* Features 1-3. 'd' is the latest date <= date(t) on the salary day. */
 static void
-compute_salary_features(const Customer *c, const SalaryCredit *credits, int n,
-                        TimestampTz t, DateADT d, double *out)
+compute_salary_features(const PdCustomer *c, const SalaryCredit *credits,
+                        int n, TimestampTz t, DateADT d, double *out)
 {
 	DateADT today = pd_utc_date(t);
 	TimestampTz since_d = pd_date_start(d - 5);
@@ -644,10 +559,9 @@ compute_salary_features(const Customer *c, const SalaryCredit *credits, int n,
 		     (credits[i].time == credits[latest].time &&
 		      credits[i].cents > credits[latest].cents)))
 			latest = i;
-	out[1] = latest < 0
-	             ? -100.0
-	             : pct_exact((__int128) credits[latest].cents - c->income,
-	                         c->income);
+	out[1] = latest < 0 ? -100.0
+	                    : pd_pct((__int128) credits[latest].cents - c->income,
+	                             c->income);
 
 	/* 3: months since opening with no credit dated in [d_k - 5, d_k + 10] */
 	for (int k = 1; k <= 6; k++)
@@ -683,12 +597,12 @@ latest_salary_date(DateADT today, int salary_day)
 
 /* Features 4-8 from the 31 balances bal(t - j days), j = 0..30. */
 static void
-compute_balance_features(const Customer *c, const TxnWindows *w,
+compute_balance_features(const PdCustomer *c, const TxnWindows *w,
                          int64 balance_at_anchor, double *out,
                          ExactTests *exact)
 {
 	int64 bal[31];
-	int64 running = add_money(balance_at_anchor, w->flow_by_reach[31]);
+	int64 running = pd_add_money(balance_at_anchor, w->flow_by_reach[31]);
 	long double mean = 0, var = 0;
 	int below = 0;
 	static const int spans[3] = {7, 14, 30};
@@ -696,15 +610,15 @@ compute_balance_features(const Customer *c, const TxnWindows *w,
 	for (int j = 30; j >= 0; j--)
 	{
 		bal[j] = running;
-		running = add_money(running, w->flow_by_reach[j]);
+		running = pd_add_money(running, w->flow_by_reach[j]);
 	}
 
 	for (int i = 0; i < 3; i++)
 	{
 		int64 before = bal[spans[i]];
 
-		out[3 + i] = pct_exact(Max(0, (__int128) before - bal[0]),
-		                       Max(before, c->income));
+		out[3 + i] =
+		    pd_pct(Max(0, (__int128) before - bal[0]), Max(before, c->income));
 	}
 	exact->drawdown_30d_over_30 = 100 * Max(0, (__int128) bal[30] - bal[0]) >
 	                              30 * (__int128) Max(bal[30], c->income);
@@ -743,7 +657,7 @@ cosine_similarity(const int64 *a, const int64 *b, int n)
 
 /* Features 9-16 and 22-29. */
 static void
-compute_activity_features(const Customer *c, TxnWindows *w, double *out,
+compute_activity_features(const PdCustomer *c, TxnWindows *w, double *out,
                           ExactTests *exact)
 {
 	int inactive = 0;
@@ -790,94 +704,6 @@ compute_activity_features(const Customer *c, TxnWindows *w, double *out,
 	out[28] = cosine_similarity(w->cat_r30, w->cat_b90, NUM_DEBIT_CATEGORIES);
 }
 
-/* Sums over the payments due in the last 180 days (features 17-21). */
-typedef struct PaymentTotals
-{
-	int64 nonloan_late_days_90, n_nonloan_90;
-	int64 n_loan_late_180;
-	int64 n_partial_90;
-	int64 shift_recent_sum, n_shift_recent;
-	int64 shift_prior_sum, n_shift_prior;
-	int64 unpaid_90, due_90;
-} PaymentTotals;
-
-static void
-add_payment(PaymentTotals *p, const PdSchema *s, TupleTableSlot *slot,
-            DateADT today)
-{
-	bool isnull;
-	bool loan =
-	    text_equals(slot_getattr(slot, s->pay_kind, &isnull), "loan", 4);
-	DateADT due =
-	    DatumGetDateADT(slot_getattr(slot, s->pay_due_date, &isnull));
-	int64 amount_due =
-	    pd_numeric_to_cents(slot_getattr(slot, s->pay_amount_due, &isnull));
-	Datum paid_datum = slot_getattr(slot, s->pay_paid_date, &isnull);
-	bool paid = !isnull && DatumGetDateADT(paid_datum) < today;
-	DateADT paid_date = paid ? DatumGetDateADT(paid_datum) : 0;
-	int64 paid_as_of_t = paid ? pd_numeric_to_cents(slot_getattr(
-	                                slot, s->pay_amount_paid, &isnull))
-	                          : 0;
-	int64 late_days = Max(0, (paid ? paid_date : today) - due);
-
-	if (due >= today - 90)
-	{
-		if (!loan)
-		{
-			p->nonloan_late_days_90 += late_days;
-			p->n_nonloan_90++;
-		}
-		if (paid_as_of_t > 0 && paid_as_of_t < amount_due)
-			p->n_partial_90++;
-		p->due_90 = add_money(p->due_90, amount_due);
-		p->unpaid_90 = add_money(p->unpaid_90,
-		                         amount_due - Min(paid_as_of_t, amount_due));
-	}
-	if (loan && (late_days > 5 || paid_as_of_t < amount_due))
-		p->n_loan_late_180++;
-	if (paid && due >= today - 30)
-	{
-		p->shift_recent_sum += paid_date - due;
-		p->n_shift_recent++;
-	}
-	else if (paid && due >= today - 120)
-	{
-		p->shift_prior_sum += paid_date - due;
-		p->n_shift_prior++;
-	}
-}
-
-static void
-compute_payment_features(const PdSchema *s, const pg_uuid_t *customer_id,
-                         DateADT today, double *out, ExactTests *exact)
-{
-	PaymentTotals p = {0};
-	PdRangeScan rs;
-
-	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
-	                    F_DATE_GE, DateADTGetDatum(today - 180), F_DATE_LT,
-	                    DateADTGetDatum(today));
-	while (pd_range_scan_next(&rs))
-		add_payment(&p, s, rs.slot, today);
-	pd_range_scan_end(&rs);
-
-	out[16] =
-	    p.n_nonloan_90
-	        ? (double) ((long double) p.nonloan_late_days_90 / p.n_nonloan_90)
-	        : 0.0;
-	out[17] = p.n_loan_late_180;
-	out[18] = p.n_partial_90;
-	out[19] =
-	    (p.n_shift_recent && p.n_shift_prior)
-	        ? (double) ((long double) (p.shift_recent_sum * p.n_shift_prior -
-	                                   p.shift_prior_sum * p.n_shift_recent) /
-	                    (p.n_shift_recent * p.n_shift_prior))
-	        : 0.0;
-	out[20] = pct_exact(p.unpaid_90, p.due_90);
-	exact->bill_lateness_over_5 =
-	    p.n_nonloan_90 > 0 && p.nonloan_late_days_90 > 5 * p.n_nonloan_90;
-}
-
 /* Features 30 and 31 from the others. */
 static void
 compute_derived_features(double *out, const ExactTests *exact)
@@ -906,21 +732,6 @@ compute_derived_features(double *out, const ExactTests *exact)
 	out[30] = anomalies;
 }
 
-static void
-check_as_of(TimestampTz as_of)
-{
-	/* The windows reach 7 months back and the label 30 days ahead. */
-	if (TIMESTAMP_NOT_FINITE(as_of) ||
-	    !IS_VALID_TIMESTAMP(as_of - 400 * DAY) ||
-	    !IS_VALID_TIMESTAMP(as_of + 400 * DAY))
-		ereport(
-		    ERROR,
-		    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		     errmsg("as_of must be a finite time within the timestamp range"),
-		     errhint(
-		         "Pass a time such as now() or '2025-06-30 00:00+00'.")));
-}
-
 static MemoryContext
 reset_scratch_context(void)
 {
@@ -939,7 +750,7 @@ pd_compute_features(const pg_uuid_t *customer_id, TimestampTz t,
 {
 	const PdSchema *s = pd_schema();
 	MemoryContext caller = reset_scratch_context();
-	Customer c;
+	PdCustomer c;
 	TxnWindows w;
 	ExactTests exact;
 	DateADT today = pd_utc_date(t);
@@ -949,12 +760,12 @@ pd_compute_features(const pg_uuid_t *customer_id, TimestampTz t,
 	SalaryCredit *credits;
 	int n_credits;
 
-	check_as_of(t);
+	pd_check_as_of(t);
 	pd_check_table_readable(s->customers);
 	pd_check_table_readable(s->transactions);
 	pd_check_table_readable(s->payments);
 
-	c = read_customer(s, customer_id);
+	c = pd_read_customer(s, customer_id);
 	d = latest_salary_date(today, c.salary_day);
 
 	credits = scan_salary_credits(s, customer_id,
@@ -968,65 +779,18 @@ pd_compute_features(const pg_uuid_t *customer_id, TimestampTz t,
 	scan_transactions(&w, s, customer_id, t, anchor);
 	compute_balance_features(
 	    &c, &w,
-	    add_money(c.opening, ledger_flow_before(s, customer_id, anchor_month,
-	                                            c.opened_at)),
+	    pd_add_money(c.opening, ledger_flow_before(s, customer_id,
+	                                               anchor_month, c.opened_at)),
 	    out, &exact);
 	compute_activity_features(&c, &w, out, &exact);
-	compute_payment_features(s, customer_id, today, out, &exact);
+	pd_compute_payment_features(s, customer_id, today, out,
+	                            &exact.bill_lateness_over_5);
 	compute_derived_features(out, &exact);
 
 	MemoryContextSwitchTo(caller);
 }
 
-int
-pd_compute_label(const pg_uuid_t *customer_id, TimestampTz as_of)
-{
-	const PdSchema *s = pd_schema();
-	DateADT today = pd_utc_date(as_of);
-	PdRangeScan rs;
-	int label = -1;
-
-	check_as_of(as_of);
-	pd_check_table_readable(s->customers);
-	pd_check_table_readable(s->payments);
-	(void) read_customer(s, customer_id);	/* ERROR if unknown */
-	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
-	                    F_DATE_GE, DateADTGetDatum(today), F_DATE_LT,
-	                    DateADTGetDatum(today + 30));
-	while (pd_range_scan_next(&rs))
-	{
-		TupleTableSlot *slot = rs.slot;
-		bool isnull;
-		Datum paid_date;
-		DateADT due;
-
-		if (!text_equals(slot_getattr(slot, s->pay_kind, &isnull), "loan", 4))
-			continue;
-		due = DatumGetDateADT(slot_getattr(slot, s->pay_due_date, &isnull));
-		paid_date = slot_getattr(slot, s->pay_paid_date, &isnull);
-		/* the final record: missed, more than 5 days late, or short */
-		if (isnull || DatumGetDateADT(paid_date) - due > 5 ||
-		    pd_numeric_to_cents(
-		        slot_getattr(slot, s->pay_amount_paid, &isnull)) <
-		        pd_numeric_to_cents(
-		            slot_getattr(slot, s->pay_amount_due, &isnull)))
-			label = 1;
-		else if (label < 0)
-			label = 0;
-	}
-	pd_range_scan_end(&rs);
-	return label;
-}
-
 /* SQL entry points ------------------------------------------------------- */
-
-static void
-require_argument(FunctionCallInfo fcinfo, int n, const char *name)
-{
-	if (PG_ARGISNULL(n))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("%s must not be NULL", name)));
-}
 
 PG_FUNCTION_INFO_V1(pd_customer_features);
 Datum
@@ -1037,8 +801,8 @@ pd_customer_features(PG_FUNCTION_ARGS)
 	bool nulls[PD_NUM_FEATURES] = {0};
 	TupleDesc tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 
-	require_argument(fcinfo, 0, "customer_id");
-	require_argument(fcinfo, 1, "as_of");
+	pd_require_argument(fcinfo, 0, "customer_id");
+	pd_require_argument(fcinfo, 1, "as_of");
 	pd_compute_features(PG_GETARG_UUID_P(0), PG_GETARG_TIMESTAMPTZ(1), values);
 
 	if (tupdesc == NULL)
@@ -1071,18 +835,4 @@ pd_feature_names(PG_FUNCTION_ARGS)
 		names[i] = CStringGetTextDatum(pd_feature_name_list[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(names, PD_NUM_FEATURES, TEXTOID, -1,
 	                                      false, TYPALIGN_INT));
-}
-
-PG_FUNCTION_INFO_V1(pd_customer_label);
-Datum
-pd_customer_label(PG_FUNCTION_ARGS)
-{
-	int label;
-
-	require_argument(fcinfo, 0, "customer_id");
-	require_argument(fcinfo, 1, "as_of");
-	label = pd_compute_label(PG_GETARG_UUID_P(0), PG_GETARG_TIMESTAMPTZ(1));
-	if (label < 0)
-		PG_RETURN_NULL();
-	PG_RETURN_INT32(label);
 }

@@ -23,10 +23,4 @@ extern void pd_compute_features(const pg_uuid_t *customer_id,
                                 TimestampTz as_of,
                                 double out[PD_NUM_FEATURES]);
 
-/*
- * The label of FEATURES.md: 1, 0, or -1 when no loan payment is due in
- * [date(as_of), date(as_of) + 30).
- */
-extern int pd_compute_label(const pg_uuid_t *customer_id, TimestampTz as_of);
-
 #endif

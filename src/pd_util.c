@@ -116,6 +116,24 @@ numeric_to_cents_slow(Datum value)
 	return DatumGetInt64(DirectFunctionCall1(numeric_int8, scaled));
 }
 
+void
+pd_money_overflow(void)
+{
+	ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+	                errmsg("a sum of this customer's amounts exceeds the "
+	                       "feature engine's range"),
+	                errhint("Sums beyond 10^16 currency units cannot be real; "
+	                        "check the data.")));
+}
+
+double
+pd_pct(__int128 a, __int128 b)
+{
+	if (b <= 0)
+		return 0.0;
+	return (double) ((long double) (a * 100) / (long double) b);
+}
+
 DateADT
 pd_utc_date(TimestampTz t)
 {
@@ -162,4 +180,26 @@ pd_add_months(DateADT d, int months)
 	if (day > day_tab[isleap(year)][month - 1])
 		day = day_tab[isleap(year)][month - 1];
 	return pd_make_date(year, month, day);
+}
+
+void
+pd_check_as_of(TimestampTz as_of)
+{
+	/* The windows reach 7 months back and the label 30 days ahead. */
+	if (TIMESTAMP_NOT_FINITE(as_of) ||
+	    !IS_VALID_TIMESTAMP(as_of - 400 * PD_USECS_PER_DAY) ||
+	    !IS_VALID_TIMESTAMP(as_of + 400 * PD_USECS_PER_DAY))
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		     errmsg("as_of must be a finite time within the timestamp range"),
+		     errhint("Pass a time such as now() or '2025-06-30 00:00+00'.")));
+}
+
+void
+pd_require_argument(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("%s must not be NULL", name)));
 }

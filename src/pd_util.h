@@ -9,12 +9,30 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "common/int.h"
+#include "fmgr.h"
 #include "utils/date.h"
 
 #define PD_USECS_PER_DAY INT64CONST(86400000000)
 
 /* numeric(14,2) Datum -> exact whole cents */
 extern int64 pd_numeric_to_cents(Datum value);
+
+/* ERROR (numeric_value_out_of_range): a sum of amounts overflowed int64. */
+extern void pd_money_overflow(void) pg_attribute_noreturn();
+
+static inline int64
+pd_add_money(int64 a, int64 b)
+{
+	int64 r;
+
+	if (unlikely(pg_add_s64_overflow(a, b, &r)))
+		pd_money_overflow();
+	return r;
+}
+
+/* pct(a, b) = 100 a / b if b > 0, else 0, from exact integers. */
+extern double pd_pct(__int128 a, __int128 b);
 
 /* The UTC calendar date of a time, whatever the session's TimeZone. */
 extern DateADT pd_utc_date(TimestampTz t);
@@ -38,5 +56,23 @@ extern DateADT pd_make_date(int year, int month, int day);
  * to the month's last day.
  */
 extern DateADT pd_add_months(DateADT d, int months);
+
+/* Is a text Datum equal to a literal of 'len' bytes? (No detoasting copy.) */
+static inline bool
+pd_text_equals(Datum value, const char *literal, int len)
+{
+	struct varlena *v =
+	    pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
+
+	return VARSIZE_ANY_EXHDR(v) == len &&
+	       memcmp(VARDATA_ANY(v), literal, len) == 0;
+}
+
+/* ERROR unless as_of is finite and its windows stay in the timestamp range. */
+extern void pd_check_as_of(TimestampTz as_of);
+
+/* ERROR (null_value_not_allowed) if argument n of a SQL call is NULL. */
+extern void pd_require_argument(FunctionCallInfo fcinfo, int n,
+                                const char *name);
 
 #endif

@@ -22,12 +22,14 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
+#include "pd_util.h"
 #include "schema.h"
 
 static PdSchema schema;
@@ -191,4 +193,42 @@ pd_check_table_readable(Oid relid)
 		         get_rel_name(relid)),
 		     errhint("Disable row-level security on the table, or grant the "
 		             "role BYPASSRLS.")));
+}
+
+PdCustomer
+pd_read_customer(const PdSchema *s, const pg_uuid_t *customer_id)
+{
+	PdRangeScan rs;
+	PdCustomer c;
+	bool found;
+
+	pd_range_scan_begin(&rs, s->customers, s->customers_pkey, customer_id,
+	                    InvalidOid, 0, InvalidOid, 0);
+	found = pd_range_scan_next(&rs);
+	if (found)
+	{
+		TupleTableSlot *slot = rs.slot;
+		bool isnull;
+
+		c.income = pd_numeric_to_cents(
+		    slot_getattr(slot, s->cust_monthly_income, &isnull));
+		c.salary_day =
+		    DatumGetInt16(slot_getattr(slot, s->cust_salary_day, &isnull));
+		c.opened_at = DatumGetTimestampTz(
+		    slot_getattr(slot, s->cust_opened_at, &isnull));
+		c.opening = pd_numeric_to_cents(
+		    slot_getattr(slot, s->cust_opening_balance, &isnull));
+		c.min_balance = pd_numeric_to_cents(
+		    slot_getattr(slot, s->cust_min_balance, &isnull));
+	}
+	pd_range_scan_end(&rs);
+
+	if (!found)
+		ereport(ERROR,
+		        (errcode(ERRCODE_NO_DATA_FOUND),
+		         errmsg("customer %s does not exist",
+		                DatumGetCString(DirectFunctionCall1(
+		                    uuid_out, UUIDPGetDatum(customer_id)))),
+		         errhint("Insert it into pre_delinquency.customers first.")));
+	return c;
 }

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "datatype/timestamp.h"
 #include "utils/rel.h"
 #include "utils/uuid.h"
 
@@ -55,7 +56,19 @@ typedef struct PdSchema
  */
 extern const PdSchema *pd_schema(void);
 
-#endif
+/* A customer's terms, money in cents. */
+typedef struct PdCustomer
+{
+	int64 income;
+	int salary_day;
+	TimestampTz opened_at;
+	int64 opening;
+	int64 min_balance;
+} PdCustomer;
+
+/* Reads a customer's row; ERROR (no_data_found) if there is none. */
+extern PdCustomer pd_read_customer(const PdSchema *s,
+                                   const pg_uuid_t *customer_id);
 
 /*
  * One customer's range of an index whose leading column is customer_id and
@@ -79,3 +92,5 @@ extern void pd_range_scan_end(PdRangeScan *rs);
 
 /* ERROR unless the current user may read the table and it has no RLS. */
 extern void pd_check_table_readable(Oid relid);
+
+#endif
