@@ -1,5 +1,6 @@
 -- pd_ref: an independent, plain-SQL reference implementation of the 31
--- features and of the label of FEATURES.md (docs/FEATURES.md, the contract).
+-- features and of the label of FEATURES.md (the project's data, feature and
+-- label contract).
 --
 -- Kept in the test suite, never installed with the extension. It exists to be
 -- compared with the C engine (pre_delinquency.customer_features /
@@ -81,7 +82,9 @@ RETURN ARRAY['groceries', 'utilities', 'rent', 'insurance', 'healthcare', 'dinin
              'loan_payment', 'atm', 'transfer_out', 'other'];
 
 -- bal(x) = opening_balance + successful credits before x - successful debits
--- before x (every transaction, also those before opened_at).
+-- before x (every transaction, also those before opened_at). The literal
+-- definition, for debugging a mismatch by hand; customer_features computes
+-- the same sums in one pass.
 CREATE FUNCTION pd_ref.bal(customer_id uuid, x timestamptz) RETURNS numeric
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC

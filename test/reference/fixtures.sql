@@ -1,6 +1,6 @@
 -- Hand-made fixture customers for the edge cases of FEATURES.md.
 --
--- Eleven customers with fixed ids f1c5e000-0000-4000-8000-0000000000NN
+-- Twelve customers with fixed ids f1c5e000-0000-4000-8000-0000000000NN
 -- (NN = 01..11), each built for a few edge cases; the values FEATURES.md
 -- requires, computed by hand, are in fixtures_expected.sql (with the
 -- arithmetic in its comments). Re-runnable: the fixture customers (and, by
@@ -54,7 +54,11 @@ VALUES
 	 '2025-01-20 23:30:00+00', 0, 0),
 	-- F11 a huge balance (numerically stable variance)
 	('f1c5e000-0000-4000-8000-000000000011', 100.00, 1, 'high', 'current',
-	 '2020-01-01 00:00:00+00', 900000000000.00, 0);
+	 '2020-01-01 00:00:00+00', 900000000000.00, 0),
+	-- F12 the other window edges: t - 40d (feature 2), t - 37d (9),
+	-- t - 60d (13), due dates date(t) - 30, - 120, - 180 (17, 18, 20)
+	('f1c5e000-0000-4000-8000-000000000012', 1000.00, 5, 'low', 'savings',
+	 '2020-01-01 00:00:00+00', 10000.00, 0);
 
 INSERT INTO pre_delinquency.transactions
 	(event_id, customer_id, txn_time, amount, txn_type, category, channel, merchant_id, is_failed)
@@ -125,7 +129,16 @@ VALUES
 
 	-- F10: salary_day 20, opened 2025-01-20 23:30 UTC
 	(md5('F10-1')::uuid, 'f1c5e000-0000-4000-8000-000000000010', '2025-02-19 10:00:00+00', 3000.00, 'credit', 'salary', 'netbanking', NULL, false),
-	(md5('F10-2')::uuid, 'f1c5e000-0000-4000-8000-000000000010', '2025-04-22 10:00:00+00', 3000.00, 'credit', 'salary', 'netbanking', NULL, false);
+	(md5('F10-2')::uuid, 'f1c5e000-0000-4000-8000-000000000010', '2025-04-22 10:00:00+00', 3000.00, 'credit', 'salary', 'netbanking', NULL, false),
+
+	-- F12: as_of 2025-05-20 00:00 UTC
+	(md5('F12-s0')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-04-09 23:59:59+00', 900.00, 'credit', 'salary', 'netbanking', NULL, false),
+	(md5('F12-s1')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-04-10 00:00:00+00', 1200.00, 'credit', 'salary', 'netbanking', NULL, false),
+	(md5('F12-m0')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-03-20 23:59:59+00', 50.00, 'debit', 'dining', 'card', 'mQ', false),
+	(md5('F12-m1')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-03-21 00:00:00+00', 50.00, 'debit', 'dining', 'card', 'mP', false),
+	(md5('F12-m2')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-04-13 00:00:00+00', 70.00, 'debit', 'shopping', 'online', 'mP', false),
+	(md5('F12-m3')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-05-13 00:00:00+00', 30.00, 'debit', 'shopping', 'online', 'mR', false),
+	(md5('F12-m4')::uuid, 'f1c5e000-0000-4000-8000-000000000012', '2025-04-20 00:00:00+00', 40.00, 'debit', 'groceries', 'pos', 'mS', false);
 
 -- F07: 21 credits of 100.00 inside B90 (2025-02-16 .. 2025-04-17, every 3 days,
 -- 08:00 UTC), so that B90 holds exactly 30 successful transactions.
@@ -163,6 +176,16 @@ VALUES
 	(md5('F09-L4')::uuid, 'f1c5e000-0000-4000-8000-000000000009', 'loan', '2025-04-10', 500.00, NULL, 0),
 	(md5('F09-L5')::uuid, 'f1c5e000-0000-4000-8000-000000000009', 'loan', '2025-05-10', 500.00, '2025-05-09', 500.00),
 	(md5('F09-L6')::uuid, 'f1c5e000-0000-4000-8000-000000000009', 'loan', '2025-05-25', 500.00, '2025-05-25', 600.00),
-	(md5('F09-U1')::uuid, 'f1c5e000-0000-4000-8000-000000000009', 'utility', '2025-06-15', 80.00, NULL, 0);
+	(md5('F09-U1')::uuid, 'f1c5e000-0000-4000-8000-000000000009', 'utility', '2025-06-15', 80.00, NULL, 0),
+
+	-- F12: as_of 2025-05-20 00:00 UTC
+	(md5('F12-q1')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'utility', '2025-04-20', 100.00, '2025-04-22', 100.00),
+	(md5('F12-q2')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'utility', '2025-04-19', 100.00, '2025-04-19', 100.00),
+	(md5('F12-q3')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'rent', '2025-01-20', 100.00, '2025-01-30', 100.00),
+	(md5('F12-q4')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'rent', '2025-01-19', 100.00, '2025-01-19', 100.00),
+	(md5('F12-q5')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'loan', '2024-11-21', 500.00, NULL, 0),
+	(md5('F12-q6')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'loan', '2024-11-20', 500.00, NULL, 0),
+	(md5('F12-q7')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'loan', '2025-05-20', 500.00, '2025-05-26', 500.00),
+	(md5('F12-q8')::uuid, 'f1c5e000-0000-4000-8000-000000000012', 'loan', '2025-06-18', 500.00, '2025-06-18', 500.00);
 
 COMMIT;

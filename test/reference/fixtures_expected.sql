@@ -425,6 +425,71 @@ INSERT INTO fx_feat VALUES
 	(11, '2025-03-01 00:00:00+00', 'behavioral_anomaly_count', 1);
 
 -- ---------------------------------------------------------------------------
+-- F12, the other window edges. income 1000, salary_day 5, opening 10000.
+-- t = 2025-05-20 00:00: t-7d = 05-13, t-30d = 04-20, t-37d = 04-13,
+-- t-40d = 04-10, t-60d = 03-21, t-120d = 01-20 (all 00:00).
+-- Salary s0 900 at 04-09 23:59:59, s1 1200 at 04-10 00:00 (= t-40d).
+-- Debits: m0 dining 50 mQ 03-20 23:59:59 (Thu); m1 dining 50 mP 03-21 00:00
+-- (= t-60d, Fri); m2 shopping 70 mP 04-13 00:00 (= t-37d, Sun); m3 shopping 30
+-- mR 05-13 00:00 (= t-7d, Tue); m4 groceries 40 mS 04-20 00:00 (= t-30d, Sun).
+--  1: d = 05-05, [04-30, t) empty: 15.  2: only s1 in [t-40d, t): +20.
+--  3: d_1 = 04-05 covered by s0/s1; 03-05 .. 2024-11-05 missed: 5.
+--  bal(t) = 10000 + 2100 - 240 = 11860; bal(t-7d) = bal(t-14d) = 11890
+--  (m3 is not < t-7d); bal(t-30d) = 11930 (m4 is not < t-30d).
+--  4, 5: 100*30/11890.  6: 100*70/11930.
+--  7: j = 0..6: 11860, j = 7..29: 11890: std = 30*sqrt(7/30*23/30) = sqrt(161),
+--     / 1000.
+--  9: 7d: m3 30; base [04-13, 05-13): m2 70: 100*(490 - 900)/490 = -4100/49.
+-- 10: DISC R30 30, B90 170: 100*(170 - 90)/170 = 800/17 (> 30).
+-- 12: 70 vs 170: 100*(210 - 170)/170 = 400/17.
+-- 13: R30 {mR, mS} = 2; [03-21, 04-20): {mP} = 1 (mQ is one second early): -100.
+-- 14: 35 vs 170/3: 100*(105 - 170)/170 = -650/17.
+-- 15: weekend R30: m4 40; B90: m2 70: 100*(70 - 120)/70 = -500/7.
+-- 16: 0.07.  27: R30: m3, m4 = 2; B90: s0, s1, m0, m1, m2 = 5: 100*(5-6)/5 = -20.
+-- 28: active j = 6 (m3) and 29 (m4): 28.
+-- 29: R30 (groceries 40, shopping 30), B90 (dining 100, shopping 70):
+--     2100 / (50 * sqrt(14900)).
+-- Payments, dt = 05-20: q1 utility due 04-20 (= dt-30) paid 04-22; q2 utility
+-- due 04-19 paid 04-19; q3 rent due 01-20 (= dt-120) paid 01-30; q4 rent due
+-- 01-19 (out); q5 loan due 2024-11-21 (= dt-180) unpaid; q6 loan due
+-- 2024-11-20 (out) unpaid; q7 loan due 05-20 (= dt: not due yet) paid 05-26;
+-- q8 loan due 06-18 paid on time.
+-- 17: non-loan due in [02-19, 05-20): q1 2, q2 0: 1.  18: q5: 1.
+-- 20: due in [04-20, 05-20): q1 2; [01-20, 04-20): q2 0, q3 10 -> 5: -3.
+-- 21: q1, q2 paid in full: 0.
+-- 30: (1 + (7000/11930)/50 + 0 + 0 + 1/15 + 0)/6.
+-- 31: delay 15, missed 5, DISC drop 47 > 30: 3.
+-- label: [05-20, 06-19): q7 6 days late: 1; at 05-21: [05-21, 06-20): q8: 0.
+INSERT INTO fx_case VALUES (12, '2025-05-20 00:00:00+00', true);
+INSERT INTO fx_feat VALUES
+	(12, '2025-05-20 00:00:00+00', 'salary_delay_days', 15),
+	(12, '2025-05-20 00:00:00+00', 'salary_amount_deviation_pct', 20),
+	(12, '2025-05-20 00:00:00+00', 'salary_missed_count_180d', 5),
+	(12, '2025-05-20 00:00:00+00', 'balance_drawdown_7d_pct', 3000 / 11890.0),
+	(12, '2025-05-20 00:00:00+00', 'balance_drawdown_14d_pct', 3000 / 11890.0),
+	(12, '2025-05-20 00:00:00+00', 'balance_drawdown_30d_pct', 7000 / 11930.0),
+	(12, '2025-05-20 00:00:00+00', 'balance_volatility_30d', sqrt(161::numeric) / 1000),
+	(12, '2025-05-20 00:00:00+00', 'discretionary_spend_drop_7d_pct', -4100 / 49.0),
+	(12, '2025-05-20 00:00:00+00', 'discretionary_spend_drop_30d_pct', 800 / 17.0),
+	(12, '2025-05-20 00:00:00+00', 'total_spend_change_30d_pct', 400 / 17.0),
+	(12, '2025-05-20 00:00:00+00', 'merchant_diversity_drop_pct', -100),
+	(12, '2025-05-20 00:00:00+00', 'avg_txn_size_change_pct', -650 / 17.0),
+	(12, '2025-05-20 00:00:00+00', 'weekend_spend_drop_pct', -500 / 7.0),
+	(12, '2025-05-20 00:00:00+00', 'spend_to_income_ratio_30d', 0.07),
+	(12, '2025-05-20 00:00:00+00', 'bill_lateness_avg_days_90d', 1),
+	(12, '2025-05-20 00:00:00+00', 'loan_late_count_180d', 1),
+	(12, '2025-05-20 00:00:00+00', 'payment_timing_shift_days', -3),
+	(12, '2025-05-20 00:00:00+00', 'txn_frequency_drop_30d_pct', -20),
+	(12, '2025-05-20 00:00:00+00', 'inactive_days_30d', 28),
+	(12, '2025-05-20 00:00:00+00', 'behavior_consistency_score', 2100 / (50 * sqrt(14900::numeric))),
+	(12, '2025-05-20 00:00:00+00', 'financial_stress_composite',
+		(1 + (7000 / 11930.0) / 50 + 1 / 15.0) / 6),
+	(12, '2025-05-20 00:00:00+00', 'behavioral_anomaly_count', 3);
+INSERT INTO fx_label VALUES
+	(12, '2025-05-20 00:00:00+00', 1),
+	(12, '2025-05-21 00:00:00+00', 0);
+
+-- ---------------------------------------------------------------------------
 -- The check
 -- ---------------------------------------------------------------------------
 -- The feature names, in order, from the composite type itself.
@@ -515,6 +580,7 @@ SELECT format('fixtures (%s): %s feature checks, %s label checks, %s mismatches:
               CASE WHEN (SELECT count(*) FROM fx_diff) + (SELECT count(*) FROM fx_label_diff) = 0
                    THEN 'PASS' ELSE 'FAIL' END) AS verdict \gset fx_
 \echo :fx_verdict
+\set QUIET on
 
 -- The contract of pd_ref for an unknown customer: an error (no_data_found).
 SELECT :'impl' = 'pd_ref' AS fx_is_ref \gset
