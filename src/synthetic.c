@@ -51,7 +51,7 @@ PG_FUNCTION_INFO_V1(pd_generate_synthetic);
 #define MAX_POOL      12   /* merchants per category and customer */
 #define USECS_MINUTE  INT64CONST(60000000)
 #define USECS_SECOND  INT64CONST(1000000)
-#define RUPEES(x)     ((int64) (x) *100)
+#define RUPEES(x)     (100 * (int64) (x))
 #define NO_DATE       DATEVAL_NOBEGIN
 
 /* Categories in the order of FEATURES.md; the first three are credits. */
