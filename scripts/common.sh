@@ -26,6 +26,6 @@ start_scratch() {
 
 # A fresh database with the extension: $1 = name.
 fresh_database() {
-	psql -qX -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" psql -qX -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
 	psql -qX -d "$1" -v ON_ERROR_STOP=1 -c "CREATE EXTENSION pre_delinquency" >/dev/null
 }

@@ -25,7 +25,7 @@ say "pg_regress"
 mkdir -p build/regress
 regress_log=build/regress/pg_regress.log
 make -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" >"$regress_log" 2>&1
-grep -E '^(test| +)?[a-z_]+ +\.\.\. ' "$regress_log" | sed 's/^/    /'
+grep -E '^(test +)?[a-z_]+ +\.\.\. ' "$regress_log" | sed 's/^/    /'
 while read -r name status; do
 	record "pg_regress $name" "$([ "$status" = ok ] && echo 0 || echo 1)"
 done < <(sed -nE 's/^(test +)?([a-z_]+) +\.\.\. +(ok|FAILED|failed).*/\2 \3/p' "$regress_log")
