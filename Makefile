@@ -38,6 +38,9 @@ all:
 	@exit 1
 endif
 
+# PGXS tracks no header dependencies: rebuild every object when a header changes.
+$(OBJS): $(wildcard src/*.h)
+
 .PHONY: deps demo test bench format scratch-start scratch-stop
 
 deps:

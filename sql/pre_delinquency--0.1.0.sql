@@ -86,6 +86,53 @@ COMMENT ON INDEX payments_customer_due_idx IS
 	'Payment features and labels read one customer''s range of due dates.';
 
 -- ---------------------------------------------------------------------------
+-- Models, risk levels and intervention policies: behaviour as data
+-- ---------------------------------------------------------------------------
+CREATE TABLE models (
+	model_id      integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name          text NOT NULL,
+	created_at    timestamptz NOT NULL DEFAULT now(),
+	feature_names text[] NOT NULL,
+	booster       bytea NOT NULL,
+	params        jsonb NOT NULL DEFAULT '{}',
+	metrics       jsonb NOT NULL DEFAULT '{}',
+	training      jsonb NOT NULL DEFAULT '{}',
+	is_active     boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE models IS
+	'XGBoost boosters (UBJ) with their feature list, parameters, held-out metrics and training data window; exactly one is active.';
+CREATE UNIQUE INDEX models_active_idx ON models (is_active) WHERE is_active;
+COMMENT ON INDEX models_active_idx IS 'At most one active model; scoring finds it through this index.';
+
+CREATE TABLE risk_levels (
+	risk_level text PRIMARY KEY,
+	min_score  float8 NOT NULL UNIQUE CHECK (min_score >= 0 AND min_score <= 1),
+	severity   smallint NOT NULL UNIQUE
+);
+COMMENT ON TABLE risk_levels IS
+	'A score is at the highest level whose min_score it reaches; severity orders levels for the cooldown.';
+INSERT INTO risk_levels VALUES
+	('LOW', 0, 0), ('MEDIUM', 0.3, 1), ('HIGH', 0.5, 2), ('CRITICAL', 0.7, 3);
+
+CREATE TABLE intervention_policies (
+	risk_level        text PRIMARY KEY REFERENCES risk_levels ON UPDATE CASCADE,
+	intervention_type text NOT NULL,
+	channel           text NOT NULL CHECK (channel IN ('phone', 'sms', 'email')),
+	priority          smallint NOT NULL CHECK (priority > 0),
+	message_template  text NOT NULL,
+	enabled           boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE intervention_policies IS
+	'What to do at each risk level (no row or enabled = false: nothing). {risk_score}, {risk_level} and {top_risk_factors} are filled in.';
+INSERT INTO intervention_policies VALUES
+	('CRITICAL', 'urgent_outreach', 'phone', 1,
+	 'Urgent: call the customer today. Risk {risk_score} ({risk_level}); main signals: {top_risk_factors}. Offer a payment holiday or restructuring before the next instalment.', true),
+	('HIGH', 'proactive_support', 'sms', 2,
+	 'We are here to help: if money is tight this month, reply HELP to talk about flexible repayment options before your next instalment.', true),
+	('MEDIUM', 'gentle_reminder', 'email', 3,
+	 'A friendly reminder that your next loan instalment is coming up. Budgeting tools and flexible options are available in your app.', true);
+
+-- ---------------------------------------------------------------------------
 -- What scoring writes (filled by the scoring and streaming features)
 -- ---------------------------------------------------------------------------
 CREATE TABLE risk_scores (
@@ -95,7 +142,7 @@ CREATE TABLE risk_scores (
 	as_of        timestamptz NOT NULL,
 	risk_score   float8 NOT NULL CHECK (risk_score >= 0 AND risk_score <= 1),
 	risk_level   text NOT NULL,
-	model_id     integer,
+	model_id     integer REFERENCES models,
 	top_features jsonb NOT NULL DEFAULT '[]'
 );
 COMMENT ON TABLE risk_scores IS
@@ -306,3 +353,11 @@ SELECT pg_catalog.pg_extension_config_dump('payments', '');
 SELECT pg_catalog.pg_extension_config_dump('risk_scores', '');
 SELECT pg_catalog.pg_extension_config_dump('risk_scores_score_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('interventions', '');
+SELECT pg_catalog.pg_extension_config_dump('models', '');
+SELECT pg_catalog.pg_extension_config_dump('models_model_id_seq', '');
+-- Like PostGIS' spatial_ref_sys: rows the script seeds are recreated by
+-- CREATE EXTENSION, so only rows a DBA added are dumped.
+SELECT pg_catalog.pg_extension_config_dump('risk_levels',
+	'WHERE risk_level NOT IN (''LOW'', ''MEDIUM'', ''HIGH'', ''CRITICAL'')');
+SELECT pg_catalog.pg_extension_config_dump('intervention_policies',
+	'WHERE risk_level NOT IN (''LOW'', ''MEDIUM'', ''HIGH'', ''CRITICAL'')');

@@ -114,6 +114,12 @@ load_schema(void)
 	s->pay_paid_date = lookup_column(s->payments, "paid_date");
 	s->pay_amount_paid = lookup_column(s->payments, "amount_paid");
 
+	s->models = lookup_relation("models");
+	s->models_active_idx = lookup_relation("models_active_idx");
+	s->model_id = lookup_column(s->models, "model_id");
+	s->model_feature_names = lookup_column(s->models, "feature_names");
+	s->model_booster = lookup_column(s->models, "booster");
+
 	s->ledger = lookup_relation("balance_ledger");
 	s->ledger_pkey = lookup_relation("balance_ledger_pkey");
 	s->ledger_month = lookup_column(s->ledger, "month");

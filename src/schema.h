@@ -44,6 +44,12 @@ typedef struct PdSchema
 	AttrNumber pay_paid_date;
 	AttrNumber pay_amount_paid;
 
+	Oid models;
+	Oid models_active_idx; /* (is_active) WHERE is_active */
+	AttrNumber model_id;
+	AttrNumber model_feature_names;
+	AttrNumber model_booster;
+
 	Oid ledger;
 	Oid ledger_pkey; /* (customer_id, month) */
 	AttrNumber ledger_month;
