@@ -10,8 +10,8 @@
 EXTENSION   = pre_delinquency
 MODULE_big  = pre_delinquency
 OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
-              src/payments.o \
-              src/synthetic.o
+              src/payments.o src/categories.o \
+              src/synthetic.o src/synthetic_model.o src/bulk_writer.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql)
 DOCS        = README.md
 

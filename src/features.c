@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "categories.h"
 #include "features.h"
 #include "payments.h"
 #include "pd_util.h"
@@ -69,33 +70,8 @@ const char *const pd_feature_name_list[PD_NUM_FEATURES] = {
     "behavioral_anomaly_count",
 };
 
-/* Debit categories in the order of FEATURES.md (feature 29's vector). */
-typedef enum Category
-{
-	CAT_GROCERIES,
-	CAT_UTILITIES,
-	CAT_RENT,
-	CAT_INSURANCE,
-	CAT_HEALTHCARE,
-	CAT_DINING,
-	CAT_ENTERTAINMENT,
-	CAT_SHOPPING,
-	CAT_TRAVEL,
-	CAT_TRANSPORT,
-	CAT_EDUCATION,
-	CAT_LOAN_PAYMENT,
-	CAT_ATM,
-	CAT_TRANSFER_OUT,
-	CAT_OTHER,
-	NUM_DEBIT_CATEGORIES,
-	CAT_CREDIT_OR_UNKNOWN = NUM_DEBIT_CATEGORIES
-} Category;
-
-static const char *const debit_category_names[NUM_DEBIT_CATEGORIES] = {
-    "groceries", "utilities",     "rent",     "insurance",    "healthcare",
-    "dining",    "entertainment", "shopping", "travel",       "transport",
-    "education", "loan_payment",  "atm",      "transfer_out", "other",
-};
+/* category_code's answer for a credit category or a name it does not know */
+#define CAT_CREDIT_OR_UNKNOWN NUM_DEBIT_CATEGORIES
 
 #define IS_DISCRETIONARY(c)                                                   \
 	((c) == CAT_DINING || (c) == CAT_ENTERTAINMENT || (c) == CAT_SHOPPING ||  \
@@ -246,8 +222,8 @@ category_code(const char *s, int len)
 		default:
 			return CAT_CREDIT_OR_UNKNOWN;
 	}
-	if ((int) strlen(debit_category_names[guess]) == len &&
-	    memcmp(debit_category_names[guess], s, len) == 0)
+	if ((int) strlen(pd_category_names[guess]) == len &&
+	    memcmp(pd_category_names[guess], s, len) == 0)
 		return (Category) guess;
 	return CAT_CREDIT_OR_UNKNOWN;
 }
