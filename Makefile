@@ -12,7 +12,9 @@ MODULE_big  = pre_delinquency
 OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
               src/payments.o src/categories.o \
               src/synthetic.o src/synthetic_model.o src/bulk_writer.o
-DATA        = $(wildcard sql/pre_delinquency--*.sql)
+# scoring, assessment and training over the XGBoost C API
+OBJS       += src/xgb_util.o src/scoring.o src/policy.o src/training.o
+DATA        = $(wildcard sql/pre_delinquency--*.sql) $(wildcard models/pre_delinquency_model.json)
 DOCS        = README.md
 
 # One regression file per concern; they run against the scratch instance
@@ -25,6 +27,7 @@ REGRESS_OPTS = --outputdir=build/regress \
 # find the headers beside each .c file.
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK   = -lxgboost
 EXTRA_CLEAN = build results regression.diffs regression.out
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \

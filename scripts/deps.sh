@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
-	build-essential clang-format
+	build-essential clang-format libxgboost-dev
 )
 
 missing=()

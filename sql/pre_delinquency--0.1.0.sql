@@ -104,6 +104,18 @@ COMMENT ON TABLE models IS
 CREATE UNIQUE INDEX models_active_idx ON models (is_active) WHERE is_active;
 COMMENT ON INDEX models_active_idx IS 'At most one active model; scoring finds it through this index.';
 
+-- A row that becomes active deactivates the others first, so that restoring
+-- a dump (whose active model arrives after the shipped one) works too.
+CREATE FUNCTION models_single_active() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pre_delinquency, pg_catalog AS $$
+BEGIN
+	UPDATE models SET is_active = false WHERE is_active AND model_id <> NEW.model_id;
+	RETURN NEW;
+END $$;
+COMMENT ON FUNCTION models_single_active() IS 'Internal: keeps exactly one model active.';
+CREATE TRIGGER models_single_active BEFORE INSERT OR UPDATE OF is_active ON models
+	FOR EACH ROW WHEN (NEW.is_active) EXECUTE FUNCTION models_single_active();
+
 CREATE TABLE risk_levels (
 	risk_level text PRIMARY KEY,
 	min_score  float8 NOT NULL UNIQUE CHECK (min_score >= 0 AND min_score <= 1),
@@ -333,6 +345,78 @@ COMMENT ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz) I
 	'Fills customers, transactions and payments with a deterministic synthetic bank; returns a summary.';
 
 -- ---------------------------------------------------------------------------
+-- Scoring, explanation, assessment and training (XGBoost C API)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION score_customer(customer_id uuid, as_of timestamptz DEFAULT now())
+RETURNS float8
+AS 'MODULE_PATHNAME', 'pd_score_customer'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION score_customer(uuid, timestamptz) IS
+	'Probability that the customer misses a loan payment within 30 days, from the active model.';
+
+CREATE FUNCTION explain_customer(customer_id uuid, as_of timestamptz DEFAULT now(),
+                                 top_n integer DEFAULT 5)
+RETURNS TABLE (feature text, value float8, contribution float8)
+AS 'MODULE_PATHNAME', 'pd_explain_customer'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 5;
+COMMENT ON FUNCTION explain_customer(uuid, timestamptz, integer) IS
+	'Exact TreeSHAP contributions (log-odds) of the top_n features, largest first; top_n NULL: all features and the bias, which sum to the margin.';
+
+CREATE FUNCTION activate_model(model_id integer) RETURNS void
+AS 'MODULE_PATHNAME', 'pd_activate_model'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION activate_model(integer) IS
+	'Makes a model the active one, after checking that its booster loads and its features match; other sessions use it from their next statement.';
+
+CREATE FUNCTION risk_level(score float8) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pre_delinquency, pg_catalog
+RETURN (SELECT l.risk_level FROM risk_levels l WHERE l.min_score <= score
+        ORDER BY l.min_score DESC LIMIT 1);
+COMMENT ON FUNCTION risk_level(float8) IS 'The risk level of a score, from pre_delinquency.risk_levels.';
+
+CREATE FUNCTION assess_customer(customer_id uuid) RETURNS risk_scores
+AS 'MODULE_PATHNAME', 'pd_assess_customer'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION assess_customer(uuid) IS
+	'Scores the customer now, records a risk_scores row with the top features and, if the policy and the cooldown allow, an intervention.';
+
+CREATE FUNCTION assess_all(as_of timestamptz DEFAULT now()) RETURNS bigint
+AS 'MODULE_PATHNAME', 'pd_assess_all'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION assess_all(timestamptz) IS
+	'Assesses every customer in batches (one batched prediction per batch); returns how many were assessed.';
+
+CREATE FUNCTION train_model(name text, train_end timestamptz, params jsonb DEFAULT '{}',
+                            seed integer DEFAULT 42)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pd_train_model'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION train_model(text, timestamptz, jsonb, integer) IS
+	'Trains an XGBoost model on observations up to train_end (split by customer, seeded) and stores it with held-out metrics; returns its model_id (not activated).';
+
+CREATE FUNCTION evaluate_model(model_id integer, from_time timestamptz, to_time timestamptz)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pd_evaluate_model'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION evaluate_model(integer, timestamptz, timestamptz) IS
+	'Metrics of a model (ROC AUC, PR AUC, log loss, Brier, calibration) on observations with as_of in [from_time, to_time] of the data now in the database.';
+
+CREATE FUNCTION read_shipped_model() RETURNS text
+AS 'MODULE_PATHNAME', 'pd_read_shipped_model'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION read_shipped_model() IS
+	'Internal: the model shipped with the extension (JSON), installed as the active model by CREATE EXTENSION.';
+
+-- The shipped model becomes the active one, with no further step.
+INSERT INTO models (name, feature_names, booster, params, metrics, training, is_active)
+SELECT m->>'name', ARRAY(SELECT jsonb_array_elements_text(m->'feature_names')),
+       decode(m->>'booster', 'base64'), m->'params', m->'metrics',
+       m->'training' || '{"shipped": true}', true
+FROM (SELECT read_shipped_model()::jsonb AS m) s
+WHERE m IS NOT NULL;
+
+-- ---------------------------------------------------------------------------
 -- Privileges and pg_dump
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON ALL TABLES IN SCHEMA pre_delinquency FROM PUBLIC;
@@ -341,11 +425,18 @@ GRANT USAGE ON SCHEMA pre_delinquency TO pre_delinquency_reader, pre_delinquency
 GRANT pre_delinquency_reader TO pre_delinquency_operator;
 GRANT SELECT ON customers, transactions, payments, risk_scores, interventions
 	TO pre_delinquency_reader;
+GRANT SELECT ON models, risk_levels, intervention_policies TO pre_delinquency_reader;
 GRANT EXECUTE ON FUNCTION customer_features(uuid, timestamptz), feature_names(),
-	customer_label(uuid, timestamptz) TO pre_delinquency_reader;
+	customer_label(uuid, timestamptz), score_customer(uuid, timestamptz),
+	explain_customer(uuid, timestamptz, integer), risk_level(float8),
+	evaluate_model(integer, timestamptz, timestamptz) TO pre_delinquency_reader;
 GRANT INSERT, UPDATE, DELETE ON customers, transactions, payments TO pre_delinquency_operator;
+GRANT INSERT, UPDATE, DELETE ON risk_levels, intervention_policies TO pre_delinquency_operator;
+GRANT INSERT, UPDATE ON risk_scores, interventions TO pre_delinquency_operator;
 GRANT EXECUTE ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz),
-	rebuild_balance_ledger() TO pre_delinquency_operator;
+	rebuild_balance_ledger(), activate_model(integer), assess_customer(uuid),
+	assess_all(timestamptz), train_model(text, timestamptz, jsonb, integer)
+	TO pre_delinquency_operator;
 
 SELECT pg_catalog.pg_extension_config_dump('customers', '');
 SELECT pg_catalog.pg_extension_config_dump('transactions', '');
@@ -353,7 +444,8 @@ SELECT pg_catalog.pg_extension_config_dump('payments', '');
 SELECT pg_catalog.pg_extension_config_dump('risk_scores', '');
 SELECT pg_catalog.pg_extension_config_dump('risk_scores_score_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('interventions', '');
-SELECT pg_catalog.pg_extension_config_dump('models', '');
+-- the shipped model is recreated by CREATE EXTENSION
+SELECT pg_catalog.pg_extension_config_dump('models', 'WHERE (training->>''shipped'') IS NULL');
 SELECT pg_catalog.pg_extension_config_dump('models_model_id_seq', '');
 -- Like PostGIS' spatial_ref_sys: rows the script seeds are recreated by
 -- CREATE EXTENSION, so only rows a DBA added are dumped.

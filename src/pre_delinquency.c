@@ -2,14 +2,19 @@
  * pre_delinquency.c
  *    Module entry point: PG_MODULE_MAGIC, _PG_init and the extension's GUCs.
  *
- * Everything else lives in one file per concern: features.c (the 31
- * features and the label), synthetic.c (the synthetic bank), schema.c (where
- * the tables are), pd_util.c (money and calendar helpers).
+ * Everything else lives in one file per concern: features.c and payments.c
+ * (the 31 features and the label), scoring.c (the model cache and XGBoost),
+ * policy.c (assessment and interventions), synthetic*.c and bulk_writer.c
+ * (the synthetic bank), schema.c (where the tables are), pd_util.c (money
+ * and calendar helpers), xgb_util.c (XGBoost error handling).
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 #include "utils/guc.h"
+
+#include "policy.h"
+#include "scoring.h"
 
 PG_MODULE_MAGIC;
 
@@ -18,5 +23,19 @@ void _PG_init(void);
 void
 _PG_init(void)
 {
+	/* Nothing here may touch XGBoost: _PG_init can run in the postmaster. */
+	DefineCustomIntVariable(
+	    "pre_delinquency.xgboost_nthread",
+	    "Threads XGBoost may use for one prediction or training run.",
+	    "1 keeps a backend on one core, which is what a "
+	    "database serving many sessions wants.",
+	    &pd_xgboost_nthread, 1, 1, 64, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "pre_delinquency.intervention_cooldown",
+	    "No second intervention of the same or a lower risk level "
+	    "for a customer within this time.",
+	    "An escalation to a higher level is never held back.",
+	    &pd_intervention_cooldown, 7 * 24 * 3600, 0, PG_INT32_MAX, PGC_SUSET,
+	    GUC_UNIT_S, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pre_delinquency");
 }

@@ -119,6 +119,7 @@ load_schema(void)
 	s->model_id = lookup_column(s->models, "model_id");
 	s->model_feature_names = lookup_column(s->models, "feature_names");
 	s->model_booster = lookup_column(s->models, "booster");
+	s->model_is_active = lookup_column(s->models, "is_active");
 
 	s->ledger = lookup_relation("balance_ledger");
 	s->ledger_pkey = lookup_relation("balance_ledger_pkey");

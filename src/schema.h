@@ -49,6 +49,7 @@ typedef struct PdSchema
 	AttrNumber model_id;
 	AttrNumber model_feature_names;
 	AttrNumber model_booster;
+	AttrNumber model_is_active;
 
 	Oid ledger;
 	Oid ledger_pkey; /* (customer_id, month) */

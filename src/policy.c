@@ -1,0 +1,413 @@
+/*
+ * policy.c
+ *    Assessment: score a customer now, record the risk score with its top
+ *    features, and, if the intervention policy says so and the cooldown
+ *    allows, record an intervention, all in the caller's transaction.
+ *    assess_customer does one customer, assess_all the whole book in batches
+ *    (features per customer, one batched prediction per batch).
+ *
+ * Risk levels and policies are rows (risk_levels, intervention_policies): a
+ * DBA changes behaviour by updating them. Scoring itself is scoring.c's.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "features.h"
+#include "pd_util.h"
+#include "policy.h"
+#include "scoring.h"
+
+#define TOP_FEATURES     5
+#define TOP_RISK_FACTORS 3
+#define ASSESS_BATCH     1000
+
+int pd_intervention_cooldown = 7 * 24 * 3600; /* seconds */
+
+/* One customer's assessment, before it is written. */
+typedef struct Assessment
+{
+	pg_uuid_t customer_id;
+	double features[PD_NUM_FEATURES];
+	float contributions[PD_NUM_FEATURES + 1];
+	float score;
+} Assessment;
+
+/* The risk levels, highest first, read once per statement. */
+typedef struct RiskLevels
+{
+	int n;
+	char *name[16];
+	double min_score[16];
+	int severity[16];
+} RiskLevels;
+
+static void
+load_risk_levels(RiskLevels *levels)
+{
+	SPI_execute("SELECT risk_level, min_score, severity FROM "
+	            "pre_delinquency.risk_levels "
+	            "ORDER BY min_score DESC",
+	            true, 16);
+	levels->n = SPI_processed;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple t = SPI_tuptable->vals[i];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		bool isnull;
+
+		levels->name[i] = SPI_getvalue(t, d, 1);
+		levels->min_score[i] = DatumGetFloat8(SPI_getbinval(t, d, 2, &isnull));
+		levels->severity[i] = DatumGetInt16(SPI_getbinval(t, d, 3, &isnull));
+	}
+	if (levels->n == 0 || levels->min_score[levels->n - 1] > 0)
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_DATA_EXCEPTION),
+		     errmsg("pre_delinquency.risk_levels must have a level with "
+		            "min_score 0"),
+		     errhint("Restore the LOW level: INSERT INTO "
+		             "pre_delinquency.risk_levels VALUES ('LOW', 0, 0).")));
+}
+
+static int
+level_of(const RiskLevels *levels, double score)
+{
+	for (int i = 0; i < levels->n; i++)
+		if (score >= levels->min_score[i])
+			return i;
+	return levels->n - 1;
+}
+
+/* Features sorted by |contribution|, largest first. */
+static void
+rank_features(const float *contributions, int *order)
+{
+	for (int i = 0; i < PD_NUM_FEATURES; i++)
+		order[i] = i;
+	for (int i = 1; i < PD_NUM_FEATURES; i++)
+	{
+		int f = order[i];
+		int j = i;
+
+		while (j > 0 &&
+		       fabsf(contributions[order[j - 1]]) < fabsf(contributions[f]))
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = f;
+	}
+}
+
+/* [{feature, value, contribution}] of the TOP_FEATURES largest |contribution|.
+ */
+static Datum
+top_features_json(const Assessment *a)
+{
+	int order[PD_NUM_FEATURES];
+	StringInfoData json;
+
+	rank_features(a->contributions, order);
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '[');
+	for (int i = 0; i < TOP_FEATURES; i++)
+	{
+		int f = order[i];
+
+		appendStringInfo(&json,
+		                 "%s{\"feature\": \"%s\", \"value\": %.17g, "
+		                 "\"contribution\": %.9g}",
+		                 i ? ", " : "", pd_feature_name_list[f],
+		                 a->features[f], (double) a->contributions[f]);
+	}
+	appendStringInfoChar(&json, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+}
+
+/*
+ * The features that push the risk up most, for the intervention, as one
+ * comma-separated text (feature names have no commas); SQL splits it.
+ */
+static Datum
+top_risk_factors(const Assessment *a)
+{
+	int order[PD_NUM_FEATURES];
+	StringInfoData names;
+	int n = 0;
+
+	rank_features(a->contributions, order);
+	initStringInfo(&names);
+	for (int i = 0; i < PD_NUM_FEATURES && n < TOP_RISK_FACTORS; i++)
+		if (a->contributions[order[i]] > 0)
+			appendStringInfo(&names, "%s%s", n++ ? "," : "",
+			                 pd_feature_name_list[order[i]]);
+	return CStringGetTextDatum(names.data);
+}
+
+/* Scores a batch: features, one prediction and one SHAP pass for all rows. */
+static void
+score_batch(Assessment *batch, int n, TimestampTz as_of, int *model_id)
+{
+	BoosterHandle booster = pd_active_booster(model_id);
+	float *rows = palloc(sizeof(float) * n * PD_NUM_FEATURES);
+	float *scores = palloc(sizeof(float) * n);
+	float *contributions = palloc(sizeof(float) * n * (PD_NUM_FEATURES + 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		pd_compute_features(&batch[i].customer_id, as_of, batch[i].features);
+		pd_features_to_row(batch[i].features, rows + i * PD_NUM_FEATURES);
+	}
+	pd_predict(booster, rows, n, scores);
+	pd_contributions(booster, rows, n, contributions);
+	for (int i = 0; i < n; i++)
+	{
+		batch[i].score = scores[i];
+		memcpy(batch[i].contributions,
+		       contributions + i * (PD_NUM_FEATURES + 1),
+		       sizeof(batch[i].contributions));
+	}
+}
+
+/*
+ * Writes the batch's risk_scores rows (one INSERT for the batch) and returns
+ * them as the statement returned them.
+ */
+static void
+record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
+                   int model_id, TimestampTz as_of)
+{
+	Oid types[6] = {UUIDARRAYOID,  FLOAT8ARRAYOID, TEXTARRAYOID,
+	                JSONBARRAYOID, INT4OID,        TIMESTAMPTZOID};
+	Datum args[6];
+	Datum *ids = palloc(sizeof(Datum) * n);
+	Datum *scores = palloc(sizeof(Datum) * n);
+	Datum *level_names = palloc(sizeof(Datum) * n);
+	Datum *tops = palloc(sizeof(Datum) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		ids[i] = UUIDPGetDatum(&batch[i].customer_id);
+		scores[i] = Float8GetDatum((double) batch[i].score);
+		level_names[i] = CStringGetTextDatum(
+		    levels->name[level_of(levels, batch[i].score)]);
+		tops[i] = top_features_json(&batch[i]);
+	}
+	args[0] = PointerGetDatum(
+	    construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(construct_array(
+	    scores, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(
+	    construct_array(level_names, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(
+	    construct_array(tops, n, JSONBOID, -1, false, TYPALIGN_INT));
+	args[4] = Int32GetDatum(model_id);
+	args[5] = TimestampTzGetDatum(as_of);
+
+	if (SPI_execute_with_args("INSERT INTO pre_delinquency.risk_scores "
+	                          "(customer_id, as_of, risk_score, risk_level, "
+	                          "model_id, top_features) "
+	                          "SELECT c, $6, s, l, $5, t FROM unnest($1, $2, "
+	                          "$3, $4) AS u(c, s, l, t) "
+	                          "RETURNING *",
+	                          6, types, args, NULL, false,
+	                          0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not record risk scores");
+}
+
+/*
+ * An intervention for each customer whose level has an enabled policy,
+ * unless one of the same or a higher level was created within the cooldown
+ * (an escalation is never held back). Set-based: one statement per batch.
+ * Returns how many were created.
+ */
+static uint64
+record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
+{
+	Oid types[5] = {UUIDARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	                INT4OID};
+	Datum args[5];
+	Datum *ids = palloc(sizeof(Datum) * n);
+	Datum *scores = palloc(sizeof(Datum) * n);
+	Datum *level_names = palloc(sizeof(Datum) * n);
+	Datum *factors = palloc(sizeof(Datum) * n);
+	int m = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		int level = level_of(levels, batch[i].score);
+
+		if (levels->severity[level] == 0)
+			continue; /* the lowest level never triggers anything */
+		ids[m] = UUIDPGetDatum(&batch[i].customer_id);
+		scores[m] = Float8GetDatum((double) batch[i].score);
+		level_names[m] = CStringGetTextDatum(levels->name[level]);
+		factors[m] = top_risk_factors(&batch[i]);
+		m++;
+	}
+	if (m == 0)
+		return 0;
+	args[0] = PointerGetDatum(
+	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(construct_array(
+	    scores, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(
+	    construct_array(level_names, m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(
+	    construct_array(factors, m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[4] = Int32GetDatum(pd_intervention_cooldown);
+
+	if (SPI_execute_with_args(
+	        "INSERT INTO pre_delinquency.interventions AS i "
+	        "(intervention_id, customer_id, created_at, risk_score, "
+	        "risk_level, "
+	        " intervention_type, channel, priority, message, "
+	        "top_risk_factors) "
+	        "SELECT 'INT_' || u.c || '_' || to_char(now() AT TIME ZONE 'UTC', "
+	        "'YYYYMMDDHH24MISS'), "
+	        "       u.c, now(), u.s, u.l, p.intervention_type, p.channel, "
+	        "p.priority, "
+	        "       replace(replace(replace(p.message_template, "
+	        "         '{risk_score}', to_char(u.s, 'FM0.000')), "
+	        "'{risk_level}', u.l), "
+	        "         '{top_risk_factors}', replace(u.f, ',', ', ')), "
+	        "       string_to_array(nullif(u.f, ''), ',') "
+	        "FROM unnest($1, $2, $3, $4) AS u(c, s, l, f) "
+	        "JOIN pre_delinquency.intervention_policies p ON p.risk_level = "
+	        "u.l AND p.enabled "
+	        "JOIN pre_delinquency.risk_levels lv ON lv.risk_level = u.l "
+	        "WHERE NOT EXISTS ("
+	        "  SELECT FROM pre_delinquency.interventions prior "
+	        "  JOIN pre_delinquency.risk_levels pl ON pl.risk_level = "
+	        "prior.risk_level "
+	        "  WHERE prior.customer_id = u.c "
+	        "    AND prior.created_at > now() - make_interval(secs => $5) "
+	        "    AND pl.severity >= lv.severity) "
+	        "ON CONFLICT (intervention_id) DO NOTHING",
+	        5, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record interventions");
+	return SPI_processed;
+}
+
+/* SQL: assess_customer(customer_id) -------------------------------------- */
+
+PG_FUNCTION_INFO_V1(pd_assess_customer);
+Datum
+pd_assess_customer(PG_FUNCTION_ARGS)
+{
+	Assessment a;
+	RiskLevels levels;
+	int model_id;
+	HeapTuple row;
+	TupleDesc desc;
+
+	pd_require_argument(fcinfo, 0, "customer_id");
+	memcpy(&a.customer_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
+
+	SPI_connect();
+	load_risk_levels(&levels);
+	score_batch(&a, 1, GetCurrentTransactionStartTimestamp(), &model_id);
+	record_risk_scores(&a, 1, &levels, model_id,
+	                   GetCurrentTransactionStartTimestamp());
+	row = SPI_copytuple(SPI_tuptable->vals[0]);
+	record_interventions(&a, 1, &levels);
+	SPI_finish();
+
+	/* RETURNING * has the columns of risk_scores, the declared result */
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "assess_customer must return a composite type");
+	PG_RETURN_DATUM(heap_copy_tuple_as_datum(row, BlessTupleDesc(desc)));
+}
+
+/* SQL: assess_all(as_of) ------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(pd_assess_all);
+Datum
+pd_assess_all(PG_FUNCTION_ARGS)
+{
+	TimestampTz as_of;
+	RiskLevels levels;
+	MemoryContext batch_cxt;
+	MemoryContext caller = CurrentMemoryContext;
+	Assessment *batch;
+	pg_uuid_t last = {{0}};
+	int64 total;
+	int64 done = 0;
+	int64 triggered = 0;
+	int model_id;
+
+	pd_require_argument(fcinfo, 0, "as_of");
+	as_of = PG_GETARG_TIMESTAMPTZ(0);
+	batch = palloc(sizeof(Assessment) * ASSESS_BATCH);
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "assess_all batch",
+	                                  ALLOCSET_DEFAULT_SIZES);
+
+	SPI_connect();
+	load_risk_levels(&levels);
+	SPI_execute("SELECT count(*) FROM pre_delinquency.customers", true, 1);
+	total = DatumGetInt64(SPI_getbinval(
+	    SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
+	for (;;)
+	{
+		Oid type = UUIDOID;
+		Datum arg = UUIDPGetDatum(&last);
+		int n;
+		MemoryContext spi_cxt = MemoryContextSwitchTo(batch_cxt);
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_execute_with_args(
+		    "SELECT customer_id FROM pre_delinquency.customers "
+		    "WHERE customer_id > $1 ORDER BY customer_id LIMIT 1000",
+		    1, &type, &arg, NULL, true, 0);
+		n = SPI_processed;
+		for (int i = 0; i < n; i++)
+		{
+			bool isnull;
+
+			memcpy(&batch[i].customer_id,
+			       DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i],
+			                                   SPI_tuptable->tupdesc, 1,
+			                                   &isnull)),
+			       sizeof(pg_uuid_t));
+		}
+		if (n == 0)
+		{
+			MemoryContextSwitchTo(spi_cxt);
+			break;
+		}
+		last = batch[n - 1].customer_id;
+		score_batch(batch, n, as_of, &model_id);
+		record_risk_scores(batch, n, &levels, model_id, as_of);
+		triggered += record_interventions(batch, n, &levels);
+		done += n;
+		MemoryContextSwitchTo(spi_cxt);
+		MemoryContextReset(batch_cxt);
+		SPI_freetuptable(SPI_tuptable);
+		if (total >= 10 * ASSESS_BATCH && done % (10 * ASSESS_BATCH) == 0)
+			ereport(
+			    NOTICE,
+			    (errmsg(
+			        "assess_all: %lld of %lld customers, %lld interventions",
+			        (long long) done, (long long) total,
+			        (long long) triggered)));
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	PG_RETURN_INT64(done);
+}

@@ -1,0 +1,38 @@
+/*
+ * scoring.h
+ *    The active model of this backend and the predictions it makes.
+ */
+#ifndef PD_SCORING_H
+#define PD_SCORING_H
+
+#include "postgres.h"
+
+#include <xgboost/c_api.h>
+
+#include "features.h"
+
+/* pre_delinquency.xgboost_nthread */
+extern int pd_xgboost_nthread;
+
+/*
+ * The active model's booster, loaded (or reloaded, when another model was
+ * activated or the row changed) on demand. Sets *model_id. ERRORs if no model
+ * is active or it cannot be loaded.
+ */
+extern BoosterHandle pd_active_booster(int *model_id);
+
+/* Probabilities for nrow rows of PD_NUM_FEATURES features. */
+extern void pd_predict(BoosterHandle booster, const float *rows, int nrow,
+                       float *probabilities);
+
+/*
+ * Exact TreeSHAP contributions for nrow rows: PD_NUM_FEATURES + 1 values a
+ * row (the last is the bias), in margin (log-odds) units.
+ */
+extern void pd_contributions(BoosterHandle booster, const float *rows,
+                             int nrow, float *contributions);
+
+/* double features -> the float32 row XGBoost reads */
+extern void pd_features_to_row(const double *features, float *row);
+
+#endif
