@@ -195,6 +195,21 @@ pd_active_booster(int *model_id)
 	return cache.booster;
 }
 
+/*
+ * The proxy matrix in-place prediction fills. Created once per backend:
+ * without one, XGBoost builds a fresh proxy, and reads the cgroup CPU quota
+ * files, on every call.
+ */
+static DMatrixHandle
+prediction_proxy(void)
+{
+	static DMatrixHandle proxy = NULL;
+
+	if (proxy == NULL)
+		XGB_CHECK(XGProxyDMatrixCreate(&proxy), "creating a proxy matrix");
+	return proxy;
+}
+
 void
 pd_predict(BoosterHandle booster, const float *rows, int nrow,
            float *probabilities)
@@ -205,7 +220,8 @@ pd_predict(BoosterHandle booster, const float *rows, int nrow,
 
 	XGB_CHECK(XGBoosterPredictFromDense(
 	              booster, pd_xgb_dense_interface(rows, nrow, PD_NUM_FEATURES),
-	              psprintf(predict_config, 0), NULL, &shape, &dim, &result),
+	              psprintf(predict_config, 0), prediction_proxy(), &shape, &dim,
+	              &result),
 	          "predicting");
 	memcpy(probabilities, result, nrow * sizeof(float));
 }
