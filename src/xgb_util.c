@@ -18,13 +18,31 @@ pd_xgb_error(const char *what)
 	                errdetail("%s", pd_xgb_last_error())));
 }
 
-/* XGBoost's last message without the stack trace it appends. */
+/*
+ * XGBoost's last message without what makes it unreadable or unstable: the
+ * "[hh:mm:ss] file.cc:line: " prefix and the stack trace after the first
+ * line.
+ */
 char *
 pd_xgb_last_error(void)
 {
 	const char *message = XGBGetLastError();
-	const char *newline = strchr(message, '\n');
+	const char *newline;
 
+	if (message[0] == '[' && strchr(message, ']') != NULL)
+	{
+		const char *after = strchr(message, ']') + 1;
+		const char *colon = strstr(after, ": ");
+
+		while (*after == ' ')
+			after++;
+		/* skip "path:line: " when the next word is one */
+		if (colon != NULL && strchr(after, ' ') > colon &&
+		    strchr(after, ':') < colon)
+			after = colon + 2;
+		message = after;
+	}
+	newline = strchr(message, '\n');
 	return newline ? pnstrdup(message, newline - message) : pstrdup(message);
 }
 
