@@ -3,6 +3,7 @@
 #   1. pg_regress (sql/, expected/) against the scratch cluster
 #   2. the reference cross-check: C engine vs the pure-SQL reference
 #      (test/reference/) on generated, adversarial and hand-made data
+#   3. scores and SHAP values against XGBoost's Python package (test/model/)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -70,6 +71,26 @@ if [ "$crosscheck_status" -ne 0 ]; then
 	tail -40 "$crosscheck_log"
 	echo "    (full log: $crosscheck_log)"
 fi
+
+say "the shipped model against XGBoost's own Python package"
+scripts/venv.sh
+fresh_database pd_modelcheck
+model_log=build/model_check.log
+{
+	psql -qX -d pd_modelcheck -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+		-c "SELECT customers FROM pre_delinquency.generate_synthetic(500, 300, 21, '2025-06-30 00:00+00')" &&
+	PGDATABASE=pd_modelcheck .venv/bin/python test/model/check_scores.py '2025-06-01 00:00+00'
+} >"$model_log" 2>&1
+model_status=$?
+grep '^check ' "$model_log" | sed 's/^/    /'
+checks=$(sed -nE 's/^check ([a-z_0-9]+) (ok|FAILED).*/\1 \2/p' "$model_log")
+if [ -z "$checks" ] || [ "$model_status" -ne 0 ]; then
+	record "model check (exit status $model_status)" 1
+	tail -20 "$model_log"
+fi
+while read -r name status; do
+	[ -n "$name" ] && record "model $name" "$([ "$status" = ok ] && echo 0 || echo 1)"
+done <<<"$checks"
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
