@@ -115,29 +115,60 @@ rank_features(const float *contributions, int *order)
 	}
 }
 
-/* [{feature, value, contribution}] of the TOP_FEATURES largest |contribution|.
+static void
+push_json_key(JsonbParseState **state, const char *key)
+{
+	JsonbValue v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+}
+
+static void
+push_json_number(JsonbParseState **state, double x)
+{
+	JsonbValue v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(
+	    DirectFunctionCall1(float8_numeric, Float8GetDatum(x)));
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * [{feature, value, contribution}] of the TOP_FEATURES largest
+ * |contribution|, built as jsonb directly (parsing text cost a tenth of
+ * assess_all).
  */
 static Datum
 top_features_json(const Assessment *a)
 {
 	int order[PD_NUM_FEATURES];
-	StringInfoData json;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
 
 	rank_features(a->contributions, order);
-	initStringInfo(&json);
-	appendStringInfoChar(&json, '[');
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < TOP_FEATURES; i++)
 	{
-		int f = order[i];
+		JsonbValue name;
 
-		appendStringInfo(&json,
-		                 "%s{\"feature\": \"%s\", \"value\": %.17g, "
-		                 "\"contribution\": %.9g}",
-		                 i ? ", " : "", pd_feature_name_list[f],
-		                 a->features[f], (double) a->contributions[f]);
+		name.type = jbvString;
+		name.val.string.val = (char *) pd_feature_name_list[order[i]];
+		name.val.string.len = strlen(name.val.string.val);
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		push_json_key(&state, "feature");
+		pushJsonbValue(&state, WJB_VALUE, &name);
+		push_json_key(&state, "value");
+		push_json_number(&state, a->features[order[i]]);
+		push_json_key(&state, "contribution");
+		push_json_number(&state, (double) a->contributions[order[i]]);
+		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoChar(&json, ']');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
 /*
