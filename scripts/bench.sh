@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# make bench: customer_features latency over 1,000 customers with one year of
-# history, and the cost at five years of history against one year (ratio).
-# Timings are printed, never asserted.
+# make bench: per-call latency of customer_features, score_customer and
+# explain_customer over 1,000 customers with one year of history; the cost of
+# customer_features at five years of history against one year (ratio); and
+# assess_all's throughput over a 10,000-customer book. Timings are printed,
+# never asserted.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$PD_ROOT"
 
 BENCH_CUSTOMERS=${BENCH_CUSTOMERS:-1000}
+BENCH_BOOK=${BENCH_BOOK:-10000}
 BENCH_ROUNDS=${BENCH_ROUNDS:-5}
 END_TIME='2025-06-30 00:00+00'
+AS_OF='2025-06-01 00:00+00'
 
 say "building and installing"
 build_and_install
@@ -18,20 +22,23 @@ start_scratch
 # Per-call wall time, measured in the backend around each call (no client
 # round trip); includes a plpgsql loop overhead of about a microsecond.
 timing_function=$(cat <<'SQL'
-CREATE OR REPLACE FUNCTION pg_temp.time_features(rounds int, as_of timestamptz)
+CREATE OR REPLACE FUNCTION pg_temp.time_calls(kind text, rounds int, as_of timestamptz)
 RETURNS TABLE (calls bigint, p50_ms float8, p99_ms float8, mean_ms float8, rows_per_call float8)
 LANGUAGE plpgsql AS $$
 DECLARE
 	ids uuid[] := ARRAY(SELECT customer_id FROM pre_delinquency.customers ORDER BY customer_id);
 	times float8[] := '{}';
 	t0 timestamptz;
-	f pre_delinquency.features;
 	c uuid;
 BEGIN
 	FOR r IN 0 .. rounds LOOP
-		FOREACH c IN ARRAY ids LOOP  -- round 0 warms the cache
+		FOREACH c IN ARRAY ids LOOP  -- round 0 warms the caches
 			t0 := clock_timestamp();
-			f := pre_delinquency.customer_features(c, as_of);
+			CASE kind
+			WHEN 'features' THEN PERFORM pre_delinquency.customer_features(c, as_of);
+			WHEN 'score' THEN PERFORM pre_delinquency.score_customer(c, as_of);
+			WHEN 'explain' THEN PERFORM count(*) FROM pre_delinquency.explain_customer(c, as_of, 5);
+			END CASE;
 			IF r > 0 THEN
 				times := times || extract(epoch FROM clock_timestamp() - t0)::float8 * 1000;
 			END IF;
@@ -47,25 +54,52 @@ END $$;
 SQL
 )
 
-bench_history() { # database, days
-	local db=$1 days=$2
-	fresh_database "$db"
-	psql -qX -d "$db" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-		-c "SELECT * FROM pre_delinquency.generate_synthetic($BENCH_CUSTOMERS, $days, 7, '$END_TIME')" \
+generate_bank() { # database, customers, days, seed
+	fresh_database "$1"
+	psql -qX -d "$1" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+		-c "SELECT * FROM pre_delinquency.generate_synthetic($2, $3, $4, '$END_TIME')" \
 		-c "VACUUM ANALYZE" >/dev/null
-	psql -qXAt -F' ' -d "$db" -v ON_ERROR_STOP=1 -c "$timing_function" \
-		-c "SELECT * FROM pg_temp.time_features($BENCH_ROUNDS, '$END_TIME')"
 }
 
-say "history of 1 year: $BENCH_CUSTOMERS customers"
-read -r calls1 p50_1 p99_1 mean1 rows1 < <(bench_history pd_bench_1y 365)
-say "history of 5 years: $BENCH_CUSTOMERS customers"
-read -r calls5 p50_5 p99_5 mean5 rows5 < <(bench_history pd_bench_5y 1825)
+time_calls() { # database, kind
+	psql -qXAt -F' ' -d "$1" -v ON_ERROR_STOP=1 -c "$timing_function" \
+		-c "SELECT * FROM pg_temp.time_calls('$2', $BENCH_ROUNDS, '$AS_OF')"
+}
+
+row() { printf '%-24s %8s %10.4f %10.4f %10.4f %14.1f\n' "$@"; }
+
+say "a bank of $BENCH_CUSTOMERS customers with 1 year of history"
+generate_bank pd_bench_1y "$BENCH_CUSTOMERS" 365 7
+read -r f1_calls f1_p50 f1_p99 f1_mean f1_rows < <(time_calls pd_bench_1y features)
+read -r s_calls s_p50 s_p99 s_mean s_rows < <(time_calls pd_bench_1y score)
+read -r e_calls e_p50 e_p99 e_mean e_rows < <(time_calls pd_bench_1y explain)
+say "the same customers with 5 years of history"
+generate_bank pd_bench_5y "$BENCH_CUSTOMERS" 1825 7
+read -r f5_calls f5_p50 f5_p99 f5_mean f5_rows < <(time_calls pd_bench_5y features)
+
+say "assess_all over a book of $BENCH_BOOK customers (1 year of history)"
+generate_bank pd_bench_book "$BENCH_BOOK" 365 77
+assess_seconds=$(psql -qXAt -d pd_bench_book -v ON_ERROR_STOP=1 <<SQL
+SET client_min_messages = warning;
+SELECT pre_delinquency.assess_all('$AS_OF');  -- warms the caches
+CREATE TEMP TABLE t AS SELECT clock_timestamp() AS started;
+SELECT pre_delinquency.assess_all('$AS_OF');
+SELECT extract(epoch FROM clock_timestamp() - started) FROM t;
+SQL
+)
+assess_seconds=$(echo "$assess_seconds" | tail -1)
 
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
-printf '\ncustomer_features, %s calls per history, %s, %s cores, %s\n' "$calls1" "$(date -u +%F)" "$(nproc)" "$cpu"
-printf '%-22s %10s %10s %10s %16s\n' history p50_ms p99_ms mean_ms txns_in_120d
-printf '%-22s %10.4f %10.4f %10.4f %16.1f\n' "1 year" "$p50_1" "$p99_1" "$mean1" "$rows1"
-printf '%-22s %10.4f %10.4f %10.4f %16.1f\n' "5 years" "$p50_5" "$p99_5" "$mean5" "$rows5"
-printf '%-22s %10.2f   (target <= 1.5)\n' "ratio 5y/1y (p50)" "$(awk -v a="$p50_5" -v b="$p50_1" 'BEGIN { print a / b }')"
-printf '%-22s %10.4f   (target <= 0.15 ms)\n' "p50 at 1 year" "$p50_1"
+printf '\n%s, %s cores, %s, PostgreSQL %s\n' "$(date -u +%F)" "$(nproc)" "$cpu" \
+	"$(psql -qXAt -d postgres -c 'SHOW server_version')"
+printf '%-24s %8s %10s %10s %10s %14s\n' "per call" calls p50_ms p99_ms mean_ms txns_in_120d
+row "customer_features 1y" "$f1_calls" "$f1_p50" "$f1_p99" "$f1_mean" "$f1_rows"
+row "customer_features 5y" "$f5_calls" "$f5_p50" "$f5_p99" "$f5_mean" "$f5_rows"
+row "score_customer 1y" "$s_calls" "$s_p50" "$s_p99" "$s_mean" "$s_rows"
+row "explain_customer 1y" "$e_calls" "$e_p50" "$e_p99" "$e_mean" "$e_rows"
+echo
+printf '%-36s %10.2f   (target <= 1.5)\n' "features 5y / 1y (p50)" "$(awk -v a="$f5_p50" -v b="$f1_p50" 'BEGIN { print a / b }')"
+printf '%-36s %10.4f   (target <= 0.15 ms)\n' "customer_features p50, 1y (ms)" "$f1_p50"
+printf '%-36s %10.4f   (target <= 0.2 ms)\n' "score_customer p50 (ms)" "$s_p50"
+printf '%-36s %10.4f   (target <= 1 ms)\n' "score_customer p99 (ms)" "$s_p99"
+printf '%-36s %10.0f   (target >= 20000)\n' "assess_all customers/s" "$(awk -v n="$BENCH_BOOK" -v s="$assess_seconds" 'BEGIN { print n / s }')"

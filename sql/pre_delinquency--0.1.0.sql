@@ -417,6 +417,39 @@ FROM (SELECT read_shipped_model()::jsonb AS m) s
 WHERE m IS NOT NULL;
 
 -- ---------------------------------------------------------------------------
+-- Monitoring views
+-- ---------------------------------------------------------------------------
+CREATE VIEW latest_risk AS
+SELECT DISTINCT ON (customer_id)
+       customer_id, scored_at, as_of, risk_score, risk_level, model_id, top_features
+FROM risk_scores
+ORDER BY customer_id, scored_at DESC, score_id DESC;
+COMMENT ON VIEW latest_risk IS 'The most recent assessment of each customer.';
+
+CREATE VIEW risk_summary AS
+SELECT l.risk_level, l.min_score,
+       count(r.customer_id) AS customers,
+       round(avg(r.risk_score)::numeric, 4) AS avg_score,
+       (SELECT count(*) FROM interventions i
+        WHERE i.risk_level = l.risk_level AND i.created_at > now() - interval '1 day') AS interventions_24h
+FROM risk_levels l
+LEFT JOIN latest_risk r ON r.risk_level = l.risk_level
+GROUP BY l.risk_level, l.min_score, l.severity
+ORDER BY l.severity DESC;
+COMMENT ON VIEW risk_summary IS 'Customers per risk level at their latest assessment, and interventions of the last 24 hours.';
+
+CREATE VIEW model_status AS
+SELECT model_id, name, created_at, is_active,
+       (metrics->>'roc_auc')::float8 AS roc_auc,
+       (metrics->>'pr_auc')::float8 AS pr_auc,
+       (metrics->>'ece')::float8 AS calibration_error,
+       training->>'train_end' AS train_end,
+       (SELECT count(*) FROM risk_scores r WHERE r.model_id = m.model_id) AS scores_recorded
+FROM models m
+ORDER BY model_id;
+COMMENT ON VIEW model_status IS 'Every model with its held-out metrics, which one is active, and how many scores it produced.';
+
+-- ---------------------------------------------------------------------------
 -- Privileges and pg_dump
 -- ---------------------------------------------------------------------------
 REVOKE ALL ON ALL TABLES IN SCHEMA pre_delinquency FROM PUBLIC;
@@ -425,7 +458,8 @@ GRANT USAGE ON SCHEMA pre_delinquency TO pre_delinquency_reader, pre_delinquency
 GRANT pre_delinquency_reader TO pre_delinquency_operator;
 GRANT SELECT ON customers, transactions, payments, risk_scores, interventions
 	TO pre_delinquency_reader;
-GRANT SELECT ON models, risk_levels, intervention_policies TO pre_delinquency_reader;
+GRANT SELECT ON models, risk_levels, intervention_policies, latest_risk, risk_summary,
+	model_status TO pre_delinquency_reader;
 GRANT EXECUTE ON FUNCTION customer_features(uuid, timestamptz), feature_names(),
 	customer_label(uuid, timestamptz), score_customer(uuid, timestamptz),
 	explain_customer(uuid, timestamptz, integer), risk_level(float8),
@@ -433,6 +467,7 @@ GRANT EXECUTE ON FUNCTION customer_features(uuid, timestamptz), feature_names(),
 GRANT INSERT, UPDATE, DELETE ON customers, transactions, payments TO pre_delinquency_operator;
 GRANT INSERT, UPDATE, DELETE ON risk_levels, intervention_policies TO pre_delinquency_operator;
 GRANT INSERT, UPDATE ON risk_scores, interventions TO pre_delinquency_operator;
+GRANT INSERT, UPDATE ON models TO pre_delinquency_operator;
 GRANT EXECUTE ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz),
 	rebuild_balance_ledger(), activate_model(integer), assess_customer(uuid),
 	assess_all(timestamptz), train_model(text, timestamptz, jsonb, integer)
