@@ -11,7 +11,8 @@ EXTENSION   = pre_delinquency
 MODULE_big  = pre_delinquency
 OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
               src/payments.o src/categories.o \
-              src/synthetic.o src/synthetic_model.o src/bulk_writer.o
+              src/synthetic.o src/synthetic_model.o src/synthetic_customer.o \
+              src/synthetic_random.o src/bulk_writer.o
 # scoring, assessment and training over the XGBoost C API
 OBJS       += src/xgb_util.o src/scoring.o src/policy.o src/training.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql) $(wildcard models/pre_delinquency_model.json)

@@ -3,7 +3,8 @@
  *    The behavioural model of the synthetic bank, as the SQL entry point
  *    (synthetic.c) and the bulk writer (bulk_writer.c) see it: the window
  *    simulated, what a simulated transaction and payment are, the uuids of
- *    the rows, and one customer simulated from first draw to last row.
+ *    the rows (synthetic_random.h), and one customer simulated from first
+ *    draw to last row.
  */
 #ifndef PD_SYNTHETIC_MODEL_H
 #define PD_SYNTHETIC_MODEL_H
@@ -15,6 +16,7 @@
 #include "utils/uuid.h"
 
 #include "categories.h"
+#include "synthetic_random.h" /* the rows' uuids */
 
 struct Writer; /* bulk_writer.h */
 
@@ -112,20 +114,6 @@ typedef struct DayEvent
 	int64 amount;
 	int obligation; /* EV_AUTODEBIT, EV_MANUAL */
 } DayEvent;
-
-/*
- * The rows' uuids: seed, kind and a counter in insertion order (see
- * synthetic_model.c).
- */
-#define UUID_CUSTOMER 0x1
-#define UUID_EVENT    0x2
-#define UUID_PAYMENT  0x3
-
-extern void pd_synthetic_uuid(pg_uuid_t *u, uint32 seed, int kind, uint64 n);
-
-/* The first and last uuid a seed's customers can have. */
-extern void pd_synthetic_customer_range(uint32 seed, pg_uuid_t *lo,
-                                        pg_uuid_t *hi);
 
 /* What one customer's simulation leaves for the summary. */
 typedef struct CustomerOutcome
