@@ -32,6 +32,20 @@ SELECT count(*) > 0 AND bool_and(message !~ '[{}]') AS messages_filled_in
 FROM interventions;
 SELECT bool_and(cardinality(top_risk_factors) BETWEEN 1 AND 3) AS factors_listed
 FROM interventions;
+-- every prediction and intervention waits in the outbox for the relay, keyed
+-- by customer, in the seed system's event shapes
+SELECT (SELECT count(*) FROM outbox WHERE topic = 'predictions-stream') = (SELECT count(*) FROM risk_scores) AS predictions_in_outbox,
+       (SELECT count(*) FROM outbox WHERE topic = 'interventions-stream') = (SELECT count(*) FROM interventions) AS interventions_in_outbox;
+SELECT topic, array_agg(DISTINCT k ORDER BY k) AS payload_keys
+FROM outbox, jsonb_object_keys(payload) k GROUP BY topic ORDER BY topic;
+SELECT bool_and(o.message_key = r.customer_id::text AND (o.payload->>'risk_score')::float8 = r.risk_score
+                AND o.payload->'top_features' = r.top_features) AS predictions_match_scores
+FROM outbox o JOIN risk_scores r ON o.payload->>'event_id' = r.score_id::text
+WHERE o.topic = 'predictions-stream';
+SELECT bool_and(o.payload->>'status' = 'triggered' AND o.payload->>'event_type' = 'intervention')
+       AS interventions_triggered
+FROM outbox o WHERE o.topic = 'interventions-stream';
+
 -- a second pass within the cooldown adds no intervention
 CREATE TEMP TABLE before_count AS SELECT count(*) AS n FROM interventions;
 SELECT assess_all() AS assessed_again;

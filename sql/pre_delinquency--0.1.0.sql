@@ -275,6 +275,113 @@ COMMENT ON FUNCTION rebuild_balance_ledger() IS
 	'Recomputes balance_ledger from transactions (after a bulk load with triggers disabled); returns the rows written.';
 
 -- ---------------------------------------------------------------------------
+-- Streaming: consumer offsets, the outbox, dead letters and score triggers
+-- ---------------------------------------------------------------------------
+CREATE TABLE kafka_offsets (
+	consumer_group text NOT NULL,
+	topic          text NOT NULL,
+	kafka_partition integer NOT NULL CHECK (kafka_partition >= 0),
+	next_offset    bigint NOT NULL CHECK (next_offset >= 0),
+	updated_at     timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (consumer_group, topic, kafka_partition)
+);
+COMMENT ON TABLE kafka_offsets IS
+	'The next offset to consume per partition, written in the same transaction as the rows the messages produced (exactly-once effect).';
+
+CREATE TABLE outbox (
+	outbox_id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	topic             text NOT NULL,
+	message_key       text NOT NULL,
+	payload           jsonb NOT NULL,
+	source_event_time timestamptz,
+	created_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE outbox IS
+	'Prediction and intervention events waiting for the relay worker; a row leaves only after the broker acknowledged it.';
+
+CREATE TABLE dead_letters (
+	dead_letter_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	received_at     timestamptz NOT NULL DEFAULT now(),
+	topic           text NOT NULL,
+	kafka_partition integer NOT NULL,
+	kafka_offset    bigint NOT NULL,
+	message_key     bytea,
+	payload         bytea,
+	reason          text NOT NULL,
+	detail          text,
+	replay_attempts integer NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE dead_letters IS
+	'Events that could not be ingested, raw, with why; replay_dead_letters() retries them. Nothing is dropped silently.';
+CREATE INDEX dead_letters_reason_idx ON dead_letters (reason, dead_letter_id);
+CREATE UNIQUE INDEX dead_letters_source_idx ON dead_letters (topic, kafka_partition, kafka_offset);
+
+CREATE TABLE score_triggers (
+	rule         text PRIMARY KEY
+		CHECK (rule IN ('failed_transaction', 'large_amount', 'atm_withdrawal',
+		                'bill_payment', 'salary_credit', 'every_transaction')),
+	enabled      boolean NOT NULL DEFAULT true,
+	min_amount   numeric(14,2),
+	min_interval interval NOT NULL DEFAULT '0',
+	description  text NOT NULL
+);
+COMMENT ON TABLE score_triggers IS
+	'Which ingested transactions re-assess their customer, and the least time between two assessments of one customer by the rule.';
+INSERT INTO score_triggers VALUES
+	('failed_transaction', true, NULL, '0', 'a failed transaction (e.g. a bounced auto-debit)'),
+	('large_amount', true, 10000, '0', 'a debit of at least min_amount'),
+	('atm_withdrawal', true, NULL, '0', 'a cash withdrawal at an ATM'),
+	('bill_payment', true, NULL, '0', 'a utilities, rent, insurance or loan payment'),
+	('salary_credit', true, NULL, '0', 'a salary credit (late or short salaries matter)'),
+	('every_transaction', false, NULL, '0', 'every transaction: re-assess each touched customer once per batch');
+
+-- Every recorded assessment and intervention goes out through the outbox,
+-- whoever wrote it (assess_customer, assess_all, the ingest worker).
+CREATE FUNCTION outbox_predictions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog AS $$
+BEGIN
+	INSERT INTO outbox (topic, message_key, payload, source_event_time)
+	SELECT coalesce(nullif(current_setting('pre_delinquency.predictions_topic', true), ''),
+	                'predictions-stream'),
+	       r.customer_id::text,
+	       jsonb_build_object('event_id', r.score_id::text, 'customer_id', r.customer_id,
+	                          'risk_score', r.risk_score, 'risk_level', r.risk_level,
+	                          'top_features', r.top_features, 'model_id', r.model_id,
+	                          'timestamp', r.scored_at, 'event_time', clock_timestamp(),
+	                          'event_type', 'prediction'),
+	       nullif(current_setting('pre_delinquency.source_event_time', true), '')::timestamptz
+	FROM new_rows r ORDER BY r.score_id;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION outbox_predictions() IS 'Internal: a prediction event in the outbox for every risk_scores row.';
+CREATE TRIGGER risk_scores_outbox AFTER INSERT ON risk_scores
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION outbox_predictions();
+
+CREATE FUNCTION outbox_interventions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog AS $$
+BEGIN
+	INSERT INTO outbox (topic, message_key, payload, source_event_time)
+	SELECT coalesce(nullif(current_setting('pre_delinquency.interventions_topic', true), ''),
+	                'interventions-stream'),
+	       i.customer_id::text,
+	       jsonb_build_object('intervention_id', i.intervention_id, 'customer_id', i.customer_id,
+	                          'risk_score', i.risk_score, 'risk_level', i.risk_level,
+	                          'intervention_type', i.intervention_type, 'message', i.message,
+	                          'channel', i.channel, 'priority', i.priority,
+	                          'top_risk_factors', to_jsonb(i.top_risk_factors),
+	                          'timestamp', i.created_at, 'status', i.status,
+	                          'event_type', 'intervention'),
+	       nullif(current_setting('pre_delinquency.source_event_time', true), '')::timestamptz
+	FROM new_rows i ORDER BY i.created_at, i.intervention_id;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION outbox_interventions() IS 'Internal: an intervention event in the outbox for every interventions row.';
+CREATE TRIGGER interventions_outbox AFTER INSERT ON interventions
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION outbox_interventions();
+
+-- ---------------------------------------------------------------------------
 -- Features
 -- ---------------------------------------------------------------------------
 CREATE TYPE features AS (
@@ -468,6 +575,10 @@ GRANT INSERT, UPDATE, DELETE ON customers, transactions, payments TO pre_delinqu
 GRANT INSERT, UPDATE, DELETE ON risk_levels, intervention_policies TO pre_delinquency_operator;
 GRANT INSERT, UPDATE ON risk_scores, interventions TO pre_delinquency_operator;
 GRANT INSERT, UPDATE ON models TO pre_delinquency_operator;
+GRANT SELECT ON kafka_offsets, score_triggers TO pre_delinquency_reader;
+GRANT UPDATE ON score_triggers TO pre_delinquency_operator;
+-- raw events may hold personal data: operators only
+GRANT SELECT, DELETE ON dead_letters, outbox TO pre_delinquency_operator;
 GRANT EXECUTE ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz),
 	rebuild_balance_ledger(), activate_model(integer), assess_customer(uuid),
 	assess_all(timestamptz), train_model(text, timestamptz, jsonb, integer)
@@ -479,6 +590,13 @@ SELECT pg_catalog.pg_extension_config_dump('payments', '');
 SELECT pg_catalog.pg_extension_config_dump('risk_scores', '');
 SELECT pg_catalog.pg_extension_config_dump('risk_scores_score_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('interventions', '');
+SELECT pg_catalog.pg_extension_config_dump('kafka_offsets', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('outbox_outbox_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('dead_letters_dead_letter_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('score_triggers',
+	'WHERE rule NOT IN (''failed_transaction'', ''large_amount'', ''atm_withdrawal'', ''bill_payment'', ''salary_credit'', ''every_transaction'')');
 -- the shipped model is recreated by CREATE EXTENSION
 SELECT pg_catalog.pg_extension_config_dump('models', 'WHERE (training->>''shipped'') IS NULL');
 SELECT pg_catalog.pg_extension_config_dump('models_model_id_seq', '');
