@@ -15,12 +15,15 @@ OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
               src/synthetic_random.o src/bulk_writer.o
 # scoring, assessment and training over the XGBoost C API
 OBJS       += src/xgb_util.o src/scoring.o src/policy.o src/training.o
+# the streaming pipeline over librdkafka and json-c
+OBJS       += src/event_json.o src/ingest.o src/ingest_worker.o \
+              src/relay_worker.o src/pipeline_stats.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql) $(wildcard models/pre_delinquency_model.json)
 DOCS        = README.md
 
 # One regression file per concern; they run against the scratch instance
 # (scripts/test.sh passes --use-existing and its port).
-REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges
+REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges ingest
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
 
@@ -29,6 +32,7 @@ REGRESS_OPTS = --outputdir=build/regress \
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK   = -lxgboost
+SHLIB_LINK  += -lrdkafka -ljson-c
 EXTRA_CLEAN = build results regression.diffs regression.out
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \

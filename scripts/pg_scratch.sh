@@ -9,7 +9,9 @@
 #   scripts/pg_scratch.sh env       print the PG* variables to reach it
 #
 # Settings: PD_PORT (default 55432), PD_DB (default pre_delinquency),
-#           PD_SCRATCH (default /tmp/pre_delinquency.$PD_PORT).
+#           PD_SCRATCH (default /tmp/pre_delinquency.$PD_PORT),
+#           PD_EXTRA_CONF (lines appended to postgresql.conf at initdb, e.g.
+#           shared_preload_libraries and the pipeline's GUCs).
 set -euo pipefail
 
 PD_PORT=${PD_PORT:-55432}
@@ -54,6 +56,9 @@ full_page_writes = off
 log_min_messages = warning
 timezone = 'UTC'
 CONF
+		if [ -n "${PD_EXTRA_CONF:-}" ]; then
+			printf '%s\n' "$PD_EXTRA_CONF" >>"$DATA/postgresql.conf"
+		fi
 	fi
 	if as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 		:

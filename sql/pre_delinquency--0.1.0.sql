@@ -314,7 +314,7 @@ CREATE TABLE dead_letters (
 COMMENT ON TABLE dead_letters IS
 	'Events that could not be ingested, raw, with why; replay_dead_letters() retries them. Nothing is dropped silently.';
 CREATE INDEX dead_letters_reason_idx ON dead_letters (reason, dead_letter_id);
-CREATE UNIQUE INDEX dead_letters_source_idx ON dead_letters (topic, kafka_partition, kafka_offset);
+CREATE INDEX dead_letters_source_idx ON dead_letters (topic, kafka_partition, kafka_offset);
 
 CREATE TABLE score_triggers (
 	rule         text PRIMARY KEY
@@ -509,6 +509,20 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION evaluate_model(integer, timestamptz, timestamptz) IS
 	'Metrics of a model (ROC AUC, PR AUC, log loss, Brier, calibration) on observations with as_of in [from_time, to_time] of the data now in the database.';
 
+CREATE FUNCTION ingest_events(payloads text[], topic text DEFAULT 'sql')
+RETURNS TABLE (inserted bigint, duplicates bigint, dead_letters bigint,
+               assessed bigint, interventions bigint, received bigint)
+AS 'MODULE_PATHNAME', 'pd_ingest_events'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ingest_events(text[], text) IS
+	'Applies transaction events (the JSON the ingest worker reads from Kafka) exactly as the worker does: inserts, dead letters, re-assessment.';
+
+CREATE FUNCTION replay_dead_letters(reason_like text DEFAULT NULL) RETURNS bigint
+AS 'MODULE_PATHNAME', 'pd_replay_dead_letters'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION replay_dead_letters(text) IS
+	'Parses dead letters (whose reason is LIKE reason_like, or all) again; those that go in now leave dead_letters, the rest stay with their new reason. Returns how many went in.';
+
 CREATE FUNCTION read_shipped_model() RETURNS text
 AS 'MODULE_PATHNAME', 'pd_read_shipped_model'
 LANGUAGE C VOLATILE;
@@ -556,6 +570,61 @@ FROM models m
 ORDER BY model_id;
 COMMENT ON VIEW model_status IS 'Every model with its held-out metrics, which one is active, and how many scores it produced.';
 
+CREATE FUNCTION worker_status_internal(
+	OUT worker text, OUT pid integer, OUT state text, OUT started_at timestamptz,
+	OUT last_batch_at timestamptz, OUT batches bigint, OUT events bigint,
+	OUT errors bigint, OUT last_error text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pd_worker_status'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION worker_status_internal() IS 'Internal: the workers'' shared-memory slots.';
+
+CREATE FUNCTION pipeline_counters(
+	OUT consumed bigint, OUT inserted bigint, OUT duplicates bigint,
+	OUT dead_letters bigint, OUT assessments bigint, OUT interventions bigint,
+	OUT produced bigint, OUT produce_errors bigint, OUT latency_p50_ms float8,
+	OUT latency_p99_ms float8, OUT since timestamptz, OUT workers_loaded boolean)
+AS 'MODULE_PATHNAME', 'pd_pipeline_counters'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pipeline_counters() IS 'Internal: the pipeline''s shared-memory counters.';
+
+CREATE FUNCTION partition_watermarks(OUT topic text, OUT kafka_partition integer,
+                                     OUT high_watermark bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pd_partition_watermarks'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION partition_watermarks() IS 'Internal: the high watermarks the ingest worker last saw.';
+
+CREATE FUNCTION pipeline_stats_reset() RETURNS void
+AS 'MODULE_PATHNAME', 'pd_pipeline_stats_reset'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pipeline_stats_reset() IS 'Resets the counters behind pipeline_stats and worker_status.';
+
+CREATE VIEW worker_status AS SELECT * FROM worker_status_internal();
+COMMENT ON VIEW worker_status IS
+	'The ingest and relay workers: pid, what they do, batches, events, errors (needs shared_preload_libraries).';
+
+CREATE VIEW consumer_lag AS
+SELECT k.topic, k.kafka_partition, k.next_offset AS stored_offset, w.high_watermark,
+       greatest(w.high_watermark - k.next_offset, 0) AS lag, k.updated_at
+FROM kafka_offsets k
+LEFT JOIN partition_watermarks() w USING (topic, kafka_partition)
+WHERE k.consumer_group = coalesce(nullif(current_setting('pre_delinquency.consumer_group', true), ''),
+                                  'feature-processor-group')
+ORDER BY k.topic, k.kafka_partition;
+COMMENT ON VIEW consumer_lag IS 'Per partition: the offset stored with the data, the high watermark last seen, the lag.';
+
+CREATE VIEW pipeline_stats AS
+SELECT c.consumed AS events_consumed, c.inserted, c.duplicates, c.dead_letters,
+       c.assessments, c.interventions,
+       (SELECT count(*) FROM outbox) AS outbox_depth,
+       c.produced, c.produce_errors,
+       c.latency_p50_ms AS end_to_end_p50_ms, c.latency_p99_ms AS end_to_end_p99_ms,
+       c.since, c.workers_loaded
+FROM pipeline_counters() c;
+COMMENT ON VIEW pipeline_stats IS
+	'Events consumed, inserted, duplicates, dead letters, assessments, interventions, outbox depth, produced, errors, end-to-end latency (last 4096 events) since the last reset.';
+
 -- ---------------------------------------------------------------------------
 -- Privileges and pg_dump
 -- ---------------------------------------------------------------------------
@@ -575,13 +644,18 @@ GRANT INSERT, UPDATE, DELETE ON customers, transactions, payments TO pre_delinqu
 GRANT INSERT, UPDATE, DELETE ON risk_levels, intervention_policies TO pre_delinquency_operator;
 GRANT INSERT, UPDATE ON risk_scores, interventions TO pre_delinquency_operator;
 GRANT INSERT, UPDATE ON models TO pre_delinquency_operator;
-GRANT SELECT ON kafka_offsets, score_triggers TO pre_delinquency_reader;
+GRANT SELECT ON kafka_offsets, score_triggers, worker_status, consumer_lag, pipeline_stats
+	TO pre_delinquency_reader;
+GRANT EXECUTE ON FUNCTION worker_status_internal(), pipeline_counters(), partition_watermarks()
+	TO pre_delinquency_reader;
+GRANT EXECUTE ON FUNCTION pipeline_stats_reset() TO pre_delinquency_operator;
 GRANT UPDATE ON score_triggers TO pre_delinquency_operator;
 -- raw events may hold personal data: operators only
 GRANT SELECT, DELETE ON dead_letters, outbox TO pre_delinquency_operator;
 GRANT EXECUTE ON FUNCTION generate_synthetic(integer, integer, integer, timestamptz),
 	rebuild_balance_ledger(), activate_model(integer), assess_customer(uuid),
-	assess_all(timestamptz), train_model(text, timestamptz, jsonb, integer)
+	assess_all(timestamptz), train_model(text, timestamptz, jsonb, integer),
+	ingest_events(text[], text), replay_dead_letters(text)
 	TO pre_delinquency_operator;
 
 SELECT pg_catalog.pg_extension_config_dump('customers', '');

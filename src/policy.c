@@ -43,6 +43,7 @@ int pd_intervention_cooldown = 7 * 24 * 3600; /* seconds */
 typedef struct Assessment
 {
 	pg_uuid_t customer_id;
+	TimestampTz as_of;
 	double features[PD_NUM_FEATURES];
 	float contributions[PD_NUM_FEATURES + 1];
 	float score;
@@ -193,7 +194,7 @@ top_risk_factors(const Assessment *a)
 
 /* Scores a batch: features, one prediction and one SHAP pass for all rows. */
 static void
-score_batch(Assessment *batch, int n, TimestampTz as_of, int *model_id)
+score_batch(Assessment *batch, int n, int *model_id)
 {
 	BoosterHandle booster = pd_active_booster(model_id);
 	float *rows = palloc(sizeof(float) * n * PD_NUM_FEATURES);
@@ -202,7 +203,8 @@ score_batch(Assessment *batch, int n, TimestampTz as_of, int *model_id)
 
 	for (int i = 0; i < n; i++)
 	{
-		pd_compute_features(&batch[i].customer_id, as_of, batch[i].features);
+		pd_compute_features(&batch[i].customer_id, batch[i].as_of,
+		                    batch[i].features);
 		pd_features_to_row(batch[i].features, rows + i * PD_NUM_FEATURES);
 	}
 	pd_predict(booster, rows, n, scores);
@@ -222,11 +224,12 @@ score_batch(Assessment *batch, int n, TimestampTz as_of, int *model_id)
  */
 static void
 record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
-                   int model_id, TimestampTz as_of)
+                   int model_id)
 {
 	Oid types[6] = {UUIDARRAYOID,  FLOAT8ARRAYOID, TEXTARRAYOID,
-	                JSONBARRAYOID, INT4OID,        TIMESTAMPTZOID};
+	                JSONBARRAYOID, INT4OID,        TIMESTAMPTZARRAYOID};
 	Datum args[6];
+	Datum *times = palloc(sizeof(Datum) * n);
 	Datum *ids = palloc(sizeof(Datum) * n);
 	Datum *scores = palloc(sizeof(Datum) * n);
 	Datum *level_names = palloc(sizeof(Datum) * n);
@@ -239,6 +242,7 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 		level_names[i] = CStringGetTextDatum(
 		    levels->name[level_of(levels, batch[i].score)]);
 		tops[i] = top_features_json(&batch[i]);
+		times[i] = TimestampTzGetDatum(batch[i].as_of);
 	}
 	args[0] = PointerGetDatum(
 	    construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
@@ -249,13 +253,14 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 	args[3] = PointerGetDatum(
 	    construct_array(tops, n, JSONBOID, -1, false, TYPALIGN_INT));
 	args[4] = Int32GetDatum(model_id);
-	args[5] = TimestampTzGetDatum(as_of);
+	args[5] = PointerGetDatum(construct_array(
+	    times, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 
 	if (SPI_execute_with_args("INSERT INTO pre_delinquency.risk_scores "
 	                          "(customer_id, as_of, risk_score, risk_level, "
 	                          "model_id, top_features) "
-	                          "SELECT c, $6, s, l, $5, t FROM unnest($1, $2, "
-	                          "$3, $4) AS u(c, s, l, t) "
+	                          "SELECT c, a, s, l, $5, t FROM unnest($1, $2, "
+	                          "$3, $4, $6) AS u(c, s, l, t, a) "
 	                          "RETURNING *",
 	                          6, types, args, NULL, false,
 	                          0) != SPI_OK_INSERT_RETURNING)
@@ -351,11 +356,11 @@ pd_assess_customer(PG_FUNCTION_ARGS)
 	pd_require_argument(fcinfo, 0, "customer_id");
 	memcpy(&a.customer_id, PG_GETARG_UUID_P(0), sizeof(pg_uuid_t));
 
+	a.as_of = GetCurrentTransactionStartTimestamp();
 	SPI_connect();
 	load_risk_levels(&levels);
-	score_batch(&a, 1, GetCurrentTransactionStartTimestamp(), &model_id);
-	record_risk_scores(&a, 1, &levels, model_id,
-	                   GetCurrentTransactionStartTimestamp());
+	score_batch(&a, 1, &model_id);
+	record_risk_scores(&a, 1, &levels, model_id);
 	row = SPI_copytuple(SPI_tuptable->vals[0]);
 	record_interventions(&a, 1, &levels);
 	SPI_finish();
@@ -423,8 +428,10 @@ pd_assess_all(PG_FUNCTION_ARGS)
 			break;
 		}
 		last = batch[n - 1].customer_id;
-		score_batch(batch, n, as_of, &model_id);
-		record_risk_scores(batch, n, &levels, model_id, as_of);
+		for (int i = 0; i < n; i++)
+			batch[i].as_of = as_of;
+		score_batch(batch, n, &model_id);
+		record_risk_scores(batch, n, &levels, model_id);
 		triggered += record_interventions(batch, n, &levels);
 		done += n;
 		MemoryContextSwitchTo(spi_cxt);
@@ -441,4 +448,34 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	SPI_finish();
 	MemoryContextSwitchTo(caller);
 	PG_RETURN_INT64(done);
+}
+
+int64
+pd_assess_customers(const pg_uuid_t *ids, const TimestampTz *as_of, int n)
+{
+	Assessment *batch;
+	RiskLevels levels;
+	int model_id;
+	int64 triggered = 0;
+
+	if (n == 0)
+		return 0;
+	batch = palloc(sizeof(Assessment) * Min(n, ASSESS_BATCH));
+	SPI_connect();
+	load_risk_levels(&levels);
+	for (int start = 0; start < n; start += ASSESS_BATCH)
+	{
+		int m = Min(ASSESS_BATCH, n - start);
+
+		for (int i = 0; i < m; i++)
+		{
+			batch[i].customer_id = ids[start + i];
+			batch[i].as_of = as_of[start + i];
+		}
+		score_batch(batch, m, &model_id);
+		record_risk_scores(batch, m, &levels, model_id);
+		triggered += record_interventions(batch, m, &levels);
+	}
+	SPI_finish();
+	return triggered;
 }

@@ -11,7 +11,11 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "utils/guc.h"
+
+#include "pipeline.h"
 
 #include "policy.h"
 #include "scoring.h"
@@ -37,5 +41,37 @@ _PG_init(void)
 	    "An escalation to a higher level is never held back.",
 	    &pd_intervention_cooldown, 7 * 24 * 3600, 0, PG_INT32_MAX, PGC_SUSET,
 	    GUC_UNIT_S, NULL, NULL, NULL);
+	pd_define_pipeline_gucs();
 	MarkGUCPrefixReserved("pre_delinquency");
+
+	/* Workers and their counters need shared_preload_libraries. */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		pd_request_pipeline_shmem();
+		pd_register_workers();
+	}
+}
+
+static void
+register_worker(const char *type, const char *function)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags =
+	    BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1; /* seconds: crash-only recovery */
+	strlcpy(worker.bgw_library_name, "pre_delinquency", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", type);
+	strlcpy(worker.bgw_type, type, BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+void
+pd_register_workers(void)
+{
+	register_worker("pre_delinquency ingest", "pd_ingest_worker_main");
+	register_worker("pre_delinquency relay", "pd_relay_worker_main");
 }

@@ -1,0 +1,83 @@
+-- ingest_events: the ingest worker's path without Kafka. Valid events become
+-- transactions once, bad ones dead letters with a reason, triggers re-assess.
+SET search_path = pre_delinquency, public;
+SET client_min_messages = warning;
+
+INSERT INTO customers VALUES
+  ('c0000000-0000-4000-8000-000000000001', 50000, 5, 'middle', 'salary', '2024-01-01', 20000, 1000),
+  ('c0000000-0000-4000-8000-000000000002', 30000, 1, 'low', 'savings', '2024-01-01', 500, 0);
+UPDATE score_triggers SET enabled = false WHERE rule <> 'failed_transaction';
+
+-- Valid events, one twice, and one without event_id (its id comes from its content)
+SELECT * FROM ingest_events(ARRAY[
+  '{"event_id": "e0000000-0000-4000-8000-000000000001", "customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-01T10:00:00Z", "amount": 1250.5, "txn_type": "debit", "category": "groceries", "channel": "card", "merchant_id": "M000001", "is_failed": false, "event_time": "2025-06-01T10:00:01Z", "event_type": "transaction"}',
+  '{"event_id": "e0000000-0000-4000-8000-000000000001", "customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-01T10:00:00Z", "amount": 1250.5, "txn_type": "debit", "category": "groceries", "channel": "card", "merchant_id": "M000001", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-02 08:30:00+05:30", "amount": 30000, "txn_type": "credit", "category": "salary", "channel": "netbanking", "merchant_id": null, "is_failed": false}'
+]);
+SELECT event_id::text LIKE 'e0000000%' AS given_id, customer_id, txn_time AT TIME ZONE 'UTC' AS txn_time_utc,
+       amount, txn_type, category, channel, merchant_id, is_failed
+FROM transactions ORDER BY txn_time;
+-- the same events again: nothing new
+SELECT inserted, duplicates, dead_letters FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-02 08:30:00+05:30", "amount": 30000, "txn_type": "credit", "category": "salary", "channel": "netbanking", "merchant_id": null, "is_failed": false}'
+]);
+
+-- Bad events: each a dead letter with its reason, none lost, the batch goes on
+SELECT inserted, dead_letters, received FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": 10, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false',
+  'not json at all',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": "ten", "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": -5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": 1e300, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "salary", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": 5, "txn_type": "gift", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-03T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "pigeon", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "not a time", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"txn_time": "2025-06-03T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-0000000000ff", "txn_time": "2025-06-03T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2999-06-03T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  NULL,
+  repeat('x', 70000)
+]);
+SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY reason;
+SELECT count(*) FILTER (WHERE payload IS NOT NULL) AS raw_payloads_kept,
+       bool_and(detail IS NOT NULL) AS every_one_says_why
+FROM dead_letters;
+
+-- The unknown customer arrives: replaying its dead letter now ingests it;
+-- the others stay, counted
+INSERT INTO customers VALUES
+  ('c0000000-0000-4000-8000-0000000000ff', 40000, 10, 'middle', 'savings', '2024-01-01', 1000, 0);
+SELECT replay_dead_letters('unknown%') AS replayed;
+SELECT replay_dead_letters() AS replayed_again;
+SELECT count(*) AS dead_letters_left, max(replay_attempts) AS attempts FROM dead_letters;
+SELECT count(*) AS transactions_of_new_customer FROM transactions
+WHERE customer_id = 'c0000000-0000-4000-8000-0000000000ff';
+
+-- Triggers: a failed autodebit re-assesses its customer (a risk score, and
+-- a prediction in the outbox); a grocery purchase does not
+SELECT assessed FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-05T06:00:00Z", "amount": 8000, "txn_type": "debit", "category": "loan_payment", "channel": "autodebit", "merchant_id": null, "is_failed": true}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-05T07:00:00Z", "amount": 80, "txn_type": "debit", "category": "groceries", "channel": "pos", "merchant_id": "M9", "is_failed": false}'
+]);
+SELECT customer_id, as_of AT TIME ZONE 'UTC' AS as_of_utc FROM risk_scores;
+SELECT topic, message_key FROM outbox ORDER BY outbox_id;
+-- every_transaction re-assesses each touched customer once per batch
+UPDATE score_triggers SET enabled = true WHERE rule = 'every_transaction';
+SELECT assessed FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-06T07:00:00Z", "amount": 80, "txn_type": "debit", "category": "groceries", "channel": "pos", "merchant_id": "M9", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-06T08:00:00Z", "amount": 20, "txn_type": "debit", "category": "dining", "channel": "pos", "merchant_id": "M8", "is_failed": false}'
+]);
+-- ... unless assessed within min_interval
+UPDATE score_triggers SET min_interval = '1 hour' WHERE rule = 'every_transaction';
+SELECT assessed FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-07T07:00:00Z", "amount": 80, "txn_type": "debit", "category": "groceries", "channel": "pos", "merchant_id": "M9", "is_failed": false}'
+]);
+
+-- Bad arguments
+SELECT * FROM ingest_events(NULL);
+
+DELETE FROM customers WHERE customer_id::text LIKE 'c0000000-%';
+DELETE FROM dead_letters;
+DELETE FROM outbox;
+UPDATE score_triggers SET enabled = (rule <> 'every_transaction'), min_interval = '0';

@@ -1,0 +1,759 @@
+/*
+ * ingest.c
+ *    Applies batches of raw transaction events: validation (event_json.c),
+ *    unknown customers, idempotent inserts, dead letters, and re-assessment
+ *    of the customers the score_triggers rules pick (policy.c). Shared by
+ *    the ingest worker and the SQL functions ingest_events and
+ *    replay_dead_letters, so the rules are the same whichever way events
+ *    arrive.
+ *
+ * Everything happens in the caller's transaction; the worker adds the
+ * consumer offsets to the same transaction. Nothing here talks to Kafka.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/md5.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "categories.h"
+#include "event_json.h"
+#include "ingest.h"
+#include "pd_util.h"
+#include "policy.h"
+
+/* Events more than a day ahead of the clock are refused. */
+#define MAX_FUTURE_USECS (PD_USECS_PER_DAY)
+
+/* One message on its way through the batch. */
+typedef struct IngestItem
+{
+	const PdIngestMessage *msg;
+	PdTxnEvent event;
+	pg_uuid_t event_id;
+	bool ok;       /* still a candidate for insertion */
+	bool inserted; /* went in as a new transaction */
+	const char *reason;
+	char detail[256];
+} IngestItem;
+
+/* A customer the triggers picked, as of its latest triggering event. */
+typedef struct Candidate
+{
+	pg_uuid_t customer_id; /* hash key */
+	TimestampTz as_of;
+	double min_interval_secs;
+} Candidate;
+
+static void
+reject(IngestItem *item, const char *reason, const char *detail)
+{
+	item->ok = false;
+	item->reason = reason;
+	strlcpy(item->detail, detail ? detail : "", sizeof(item->detail));
+}
+
+/*
+ * A stable id for an event that has none: from its place in the topic, so
+ * that consuming it again finds the same row; SQL input without a place is
+ * identified by its content.
+ */
+static void
+derive_event_id(const PdIngestMessage *msg, pg_uuid_t *id)
+{
+	const char *errstr = NULL;
+	char *source;
+
+	if (msg->partition >= 0)
+		source = psprintf("%s/%d/%lld", msg->topic, msg->partition,
+		                  (long long) msg->offset);
+	else
+	{
+		source = palloc(msg->payload_len + 1);
+		memcpy(source, msg->payload, msg->payload_len);
+		source[msg->payload_len] = '\0';
+	}
+	if (!pg_md5_binary(source, strlen(source), id->data, &errstr))
+		elog(ERROR, "could not derive an event id: %s", errstr);
+	id->data[6] = (id->data[6] & 0x0f) | 0x30; /* version 3: name-based */
+	id->data[8] = (id->data[8] & 0x3f) | 0x80;
+}
+
+static void
+parse_items(IngestItem *items, const PdIngestMessage *messages, int n)
+{
+	TimestampTz horizon = GetCurrentTimestamp() + MAX_FUTURE_USECS;
+
+	for (int i = 0; i < n; i++)
+	{
+		IngestItem *item = &items[i];
+		PdEventError error;
+
+		memset(item, 0, sizeof(IngestItem));
+		item->msg = &messages[i];
+		item->ok = true;
+		if (messages[i].payload == NULL)
+		{
+			reject(item, "malformed_json", "empty message (no payload)");
+			continue;
+		}
+		error = pd_parse_txn_event(messages[i].payload,
+		                           messages[i].payload_len, &item->event,
+		                           item->detail, sizeof(item->detail));
+		if (error != PD_EVENT_OK)
+		{
+			item->ok = false;
+			item->reason = pd_event_error_name(error);
+			continue;
+		}
+		if (item->event.txn_time > horizon)
+		{
+			reject(item, "bad_time",
+			       "txn_time is more than a day in the future");
+			continue;
+		}
+		if (item->event.has_event_id)
+			memcpy(item->event_id.data, item->event.event_id, UUID_LEN);
+		else
+			derive_event_id(item->msg, &item->event_id);
+	}
+}
+
+/* Dead-letters the events whose customer does not exist. */
+static void
+reject_unknown_customers(IngestItem *items, int n)
+{
+	Datum *ids = palloc(sizeof(Datum) * n);
+	int m = 0;
+	Oid type = UUIDARRAYOID;
+	Datum arg;
+
+	for (int i = 0; i < n; i++)
+		if (items[i].ok)
+			ids[m++] = UUIDPGetDatum((pg_uuid_t *) items[i].event.customer_id);
+	if (m == 0)
+		return;
+	arg = PointerGetDatum(
+	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	SPI_execute_with_args(
+	    "SELECT DISTINCT c FROM unnest($1) c WHERE NOT EXISTS ("
+	    "  SELECT FROM pre_delinquency.customers WHERE customer_id = c)",
+	    1, &type, &arg, NULL, true, 0);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool isnull;
+		pg_uuid_t *unknown = DatumGetUUIDP(SPI_getbinval(
+		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+
+		for (int i = 0; i < n; i++)
+			if (items[i].ok && memcmp(items[i].event.customer_id,
+			                          unknown->data, UUID_LEN) == 0)
+				reject(&items[i], "unknown_customer",
+				       "customer_id is not in pre_delinquency.customers");
+	}
+}
+
+/*
+ * INSERT ... ON CONFLICT (event_id) DO NOTHING for items[idx[0..m)],
+ * marking the ones that went in.
+ */
+static void
+insert_transactions(IngestItem *items, const int *idx, int m)
+{
+	Oid types[9] = {UUIDARRAYOID, UUIDARRAYOID, TIMESTAMPTZARRAYOID,
+	                INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	                TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
+	Datum args[9];
+	Datum *cols[9];
+	bool *merchant_nulls = palloc(sizeof(bool) * m);
+	int dims[1] = {m};
+	int lbs[1] = {1};
+
+	for (int c = 0; c < 9; c++)
+		cols[c] = palloc(sizeof(Datum) * m);
+	for (int j = 0; j < m; j++)
+	{
+		IngestItem *it = &items[idx[j]];
+		PdTxnEvent *e = &it->event;
+
+		cols[0][j] = UUIDPGetDatum(&it->event_id);
+		cols[1][j] = UUIDPGetDatum((pg_uuid_t *) e->customer_id);
+		cols[2][j] = TimestampTzGetDatum(e->txn_time);
+		cols[3][j] = Int64GetDatum(e->amount_cents);
+		cols[4][j] = CStringGetTextDatum(e->credit ? "credit" : "debit");
+		cols[5][j] = CStringGetTextDatum(pd_category_names[e->category]);
+		cols[6][j] = CStringGetTextDatum(pd_channel_names[e->channel]);
+		merchant_nulls[j] = !e->has_merchant;
+		cols[7][j] = e->has_merchant ? CStringGetTextDatum(e->merchant_id) : 0;
+		cols[8][j] = BoolGetDatum(e->is_failed);
+	}
+	args[0] = PointerGetDatum(
+	    construct_array(cols[0], m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(
+	    construct_array(cols[1], m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[2] = PointerGetDatum(construct_array(
+	    cols[2], m, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(
+	    cols[3], m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	for (int c = 4; c <= 6; c++)
+		args[c] = PointerGetDatum(
+		    construct_array(cols[c], m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[7] = PointerGetDatum(construct_md_array(cols[7], merchant_nulls, 1,
+	                                             dims, lbs, TEXTOID, -1, false,
+	                                             TYPALIGN_INT));
+	args[8] = PointerGetDatum(
+	    construct_array(cols[8], m, BOOLOID, 1, true, TYPALIGN_CHAR));
+
+	if (SPI_execute_with_args(
+	        "INSERT INTO pre_delinquency.transactions (event_id, customer_id, "
+	        "  txn_time, amount, txn_type, category, channel, merchant_id, "
+	        "is_failed) "
+	        "SELECT e, c, t, a::numeric / 100, ty, ca, ch, m, f "
+	        "FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) AS u(e, c, t, a, "
+	        "ty, ca, ch, m, f) "
+	        "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+	        9, types, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not insert transactions");
+
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool isnull;
+		pg_uuid_t *id = DatumGetUUIDP(SPI_getbinval(
+		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+
+		for (int j = 0; j < m; j++)
+			if (!items[idx[j]].inserted &&
+			    memcmp(items[idx[j]].event_id.data, id->data, UUID_LEN) == 0)
+			{
+				items[idx[j]].inserted = true;
+				break;
+			}
+	}
+}
+
+/*
+ * Runs insert_transactions(items[idx[0..m)]) in a subtransaction; returns
+ * the error message if the database refused the set (the caller then tries
+ * the events one by one), or NULL.
+ */
+static char *
+try_insert(IngestItem *items, const int *idx, int m)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char *volatile failure = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller);
+	PG_TRY();
+	{
+		insert_transactions(items, idx, m);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData *error;
+
+		MemoryContextSwitchTo(caller);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		failure = pstrdup(error->message);
+		FreeErrorData(error);
+		for (int j = 0; j < m; j++)
+			items[idx[j]].inserted = false;
+	}
+	PG_END_TRY();
+	return failure;
+}
+
+/*
+ * The valid events in one statement; if the database still refuses it
+ * (a customer deleted meanwhile, a constraint added by the DBA), each event
+ * alone, so that only the refused ones become dead letters.
+ */
+static void
+insert_valid_events(IngestItem *items, int n)
+{
+	int *idx = palloc(sizeof(int) * n);
+	int m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (items[i].ok)
+			idx[m++] = i;
+	if (m == 0 || try_insert(items, idx, m) == NULL)
+		return;
+	for (int j = 0; j < m; j++)
+	{
+		char *failure = try_insert(items, &idx[j], 1);
+
+		if (failure != NULL)
+			reject(&items[idx[j]], "rejected_by_database", failure);
+	}
+}
+
+static Datum
+bytes_datum(const char *data, size_t len)
+{
+	bytea *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	if (len > 0)
+		memcpy(VARDATA(b), data, len);
+	return PointerGetDatum(b);
+}
+
+/*
+ * New dead letters for the rejected items; a replayed dead letter that
+ * failed again keeps its row with the new reason, one that went in is
+ * deleted.
+ */
+static void
+record_dead_letters(IngestItem *items, int n, PdIngestStats *stats)
+{
+	for (int i = 0; i < n; i++)
+	{
+		const PdIngestMessage *msg = items[i].msg;
+
+		if (msg->dead_letter_id > 0)
+		{
+			Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
+			Datum args[3] = {Int64GetDatum(msg->dead_letter_id), 0, 0};
+			char nulls[3] = {' ', ' ', ' '};
+
+			if (items[i].ok)
+			{
+				SPI_execute_with_args(
+				    "DELETE FROM pre_delinquency.dead_letters "
+				    "WHERE dead_letter_id = $1",
+				    1, types, args, NULL, false, 0);
+				stats->replayed++;
+				continue;
+			}
+			args[1] = CStringGetTextDatum(items[i].reason);
+			args[2] = CStringGetTextDatum(items[i].detail);
+			SPI_execute_with_args("UPDATE pre_delinquency.dead_letters SET "
+			                      "reason = $2, detail = $3, "
+			                      "replay_attempts = replay_attempts + 1 "
+			                      "WHERE dead_letter_id = $1",
+			                      3, types, args, nulls, false, 0);
+			stats->dead_letters++;
+		}
+		else if (!items[i].ok)
+		{
+			Oid types[7] = {TEXTOID,  INT4OID, INT8OID, BYTEAOID,
+			                BYTEAOID, TEXTOID, TEXTOID};
+			Datum args[7];
+			char nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+			args[0] = CStringGetTextDatum(msg->topic);
+			args[1] = Int32GetDatum(msg->partition);
+			args[2] = Int64GetDatum(msg->offset);
+			if (msg->key != NULL)
+				args[3] = bytes_datum(msg->key, msg->key_len);
+			else
+				nulls[3] = 'n';
+			if (msg->payload != NULL)
+				args[4] = bytes_datum(msg->payload, msg->payload_len);
+			else
+				nulls[4] = 'n';
+			args[5] = CStringGetTextDatum(items[i].reason);
+			args[6] = CStringGetTextDatum(items[i].detail);
+			SPI_execute_with_args(
+			    "INSERT INTO pre_delinquency.dead_letters (topic, "
+			    "kafka_partition, "
+			    "kafka_offset, message_key, payload, reason, detail) "
+			    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+			    7, types, args, nulls, false, 0);
+			stats->dead_letters++;
+		}
+	}
+}
+
+/* The enabled score_triggers rules, read once per batch. */
+typedef struct TriggerRules
+{
+	bool every, failed, large, atm, bill, salary;
+	int64 min_amount_cents;
+	double interval_secs[6];
+} TriggerRules;
+
+enum
+{
+	RULE_EVERY,
+	RULE_FAILED,
+	RULE_LARGE,
+	RULE_ATM,
+	RULE_BILL,
+	RULE_SALARY
+};
+
+static void
+load_trigger_rules(TriggerRules *rules)
+{
+	memset(rules, 0, sizeof(TriggerRules));
+	rules->min_amount_cents = PG_INT64_MAX;
+	SPI_execute("SELECT rule, coalesce((min_amount * 100)::int8, 0), "
+	            "extract(epoch FROM min_interval)::float8 "
+	            "FROM pre_delinquency.score_triggers WHERE enabled",
+	            true, 0);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple t = SPI_tuptable->vals[r];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		bool isnull;
+		char *rule = SPI_getvalue(t, d, 1);
+		int64 min_amount = DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
+		double secs = DatumGetFloat8(SPI_getbinval(t, d, 3, &isnull));
+		int which = strcmp(rule, "every_transaction") == 0    ? RULE_EVERY
+		            : strcmp(rule, "failed_transaction") == 0 ? RULE_FAILED
+		            : strcmp(rule, "large_amount") == 0       ? RULE_LARGE
+		            : strcmp(rule, "atm_withdrawal") == 0     ? RULE_ATM
+		            : strcmp(rule, "bill_payment") == 0       ? RULE_BILL
+		                                                      : RULE_SALARY;
+
+		rules->interval_secs[which] = secs;
+		switch (which)
+		{
+			case RULE_EVERY:
+				rules->every = true;
+				break;
+			case RULE_FAILED:
+				rules->failed = true;
+				break;
+			case RULE_LARGE:
+				rules->large = true;
+				rules->min_amount_cents = min_amount;
+				break;
+			case RULE_ATM:
+				rules->atm = true;
+				break;
+			case RULE_BILL:
+				rules->bill = true;
+				break;
+			default:
+				rules->salary = true;
+				break;
+		}
+	}
+}
+
+/* The least min_interval of the rules the event matches, or -1: none. */
+static double
+matching_interval(const TriggerRules *rules, const PdTxnEvent *e)
+{
+	double best = -1;
+	bool match[6];
+
+	match[RULE_EVERY] = rules->every;
+	match[RULE_FAILED] = rules->failed && e->is_failed;
+	match[RULE_LARGE] = rules->large && !e->credit &&
+	                    e->amount_cents >= rules->min_amount_cents;
+	match[RULE_ATM] = rules->atm && !e->credit &&
+	                  strcmp(pd_channel_names[e->channel], "atm") == 0;
+	match[RULE_BILL] =
+	    rules->bill && !e->credit &&
+	    (e->category == CAT_UTILITIES || e->category == CAT_RENT ||
+	     e->category == CAT_INSURANCE || e->category == CAT_LOAN_PAYMENT);
+	match[RULE_SALARY] =
+	    rules->salary && e->credit && e->category == CAT_SALARY;
+	for (int r = 0; r < 6; r++)
+		if (match[r] && (best < 0 || rules->interval_secs[r] < best))
+			best = rules->interval_secs[r];
+	return best;
+}
+
+/*
+ * Re-assesses the customers of newly inserted events that a rule picks,
+ * each as of just after its latest such event, unless it was assessed
+ * within the rule's min_interval.
+ */
+static void
+reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
+{
+	TriggerRules rules;
+	HASHCTL ctl;
+	HTAB *picked;
+	HASH_SEQ_STATUS seq;
+	Candidate *cand;
+	int m = 0;
+	Datum *ids;
+	Datum *secs;
+	Oid types[2] = {UUIDARRAYOID, FLOAT8ARRAYOID};
+	Datum args[2];
+	pg_uuid_t *due;
+	TimestampTz *as_of;
+
+	load_trigger_rules(&rules);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(pg_uuid_t);
+	ctl.entrysize = sizeof(Candidate);
+	ctl.hcxt = CurrentMemoryContext;
+	picked = hash_create("ingest candidates", Max(n, 16), &ctl,
+	                     HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int i = 0; i < n; i++)
+	{
+		double secs_i;
+		bool found;
+
+		if (!items[i].inserted ||
+		    (secs_i = matching_interval(&rules, &items[i].event)) < 0)
+			continue;
+		cand = hash_search(picked, items[i].event.customer_id, HASH_ENTER,
+		                   &found);
+		if (!found || items[i].event.txn_time + 1 > cand->as_of)
+			cand->as_of = items[i].event.txn_time + 1;
+		if (!found || secs_i < cand->min_interval_secs)
+			cand->min_interval_secs = secs_i;
+	}
+	if (hash_get_num_entries(picked) == 0)
+		return;
+
+	ids = palloc(sizeof(Datum) * hash_get_num_entries(picked));
+	secs = palloc(sizeof(Datum) * hash_get_num_entries(picked));
+	hash_seq_init(&seq, picked);
+	while ((cand = hash_seq_search(&seq)) != NULL)
+	{
+		ids[m] = UUIDPGetDatum(&cand->customer_id);
+		secs[m++] = Float8GetDatum(cand->min_interval_secs);
+	}
+	args[0] = PointerGetDatum(
+	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(construct_array(
+	    secs, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	SPI_execute_with_args(
+	    "SELECT c FROM unnest($1, $2) AS u(c, s) WHERE s = 0 OR NOT EXISTS ("
+	    "  SELECT FROM pre_delinquency.risk_scores r WHERE r.customer_id = "
+	    "u.c "
+	    "  AND r.scored_at > now() - make_interval(secs => u.s)) ORDER BY c",
+	    2, types, args, NULL, true, 0);
+
+	due = palloc(sizeof(pg_uuid_t) * Max(SPI_processed, 1));
+	as_of = palloc(sizeof(TimestampTz) * Max(SPI_processed, 1));
+	m = SPI_processed;
+	for (int r = 0; r < m; r++)
+	{
+		bool isnull;
+		pg_uuid_t *id = DatumGetUUIDP(SPI_getbinval(
+		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+
+		due[r] = *id;
+		as_of[r] =
+		    ((Candidate *) hash_search(picked, id, HASH_FIND, NULL))->as_of;
+	}
+	stats->interventions += pd_assess_customers(due, as_of, m);
+	stats->assessed += m;
+}
+
+/*
+ * The outbox trigger records the earliest event time of the batch, so that
+ * the relay can measure end-to-end latency.
+ */
+static void
+set_source_event_time(IngestItem *items, int n)
+{
+	int64_t earliest = PG_INT64_MAX;
+	char text[32];
+	Oid type = TEXTOID;
+	Datum arg;
+
+	for (int i = 0; i < n; i++)
+		if (items[i].inserted && items[i].event.has_event_time &&
+		    items[i].event.event_time < earliest)
+			earliest = items[i].event.event_time;
+	if (earliest == PG_INT64_MAX)
+		text[0] = '\0';
+	else
+		pd_format_iso_time(earliest, text);
+	arg = CStringGetTextDatum(text);
+	SPI_execute_with_args(
+	    "SELECT set_config('pre_delinquency.source_event_time', $1, true)", 1,
+	    &type, &arg, NULL, false, 0);
+}
+
+/*
+ * Assessment must not hold back ingestion (no active model, a policy row a
+ * DBA broke): run it in a subtransaction and on failure keep the rows and
+ * warn.
+ */
+static void
+try_reassess(IngestItem *items, int n, PdIngestStats *stats)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	PdIngestStats attempt = *stats;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller);
+	PG_TRY();
+	{
+		reassess_customers(items, n, &attempt);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		*stats = attempt;
+	}
+	PG_CATCH();
+	{
+		ErrorData *error;
+
+		MemoryContextSwitchTo(caller);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		ereport(WARNING, (errmsg("transactions ingested, but re-assessing "
+		                         "their customers failed: %s",
+		                         error->message),
+		                  error->hint ? errhint("%s", error->hint) : 0));
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+}
+
+void
+pd_ingest_apply(const PdIngestMessage *messages, int n, PdIngestStats *stats)
+{
+	IngestItem *items = palloc(sizeof(IngestItem) * Max(n, 1));
+
+	SPI_connect();
+	parse_items(items, messages, n);
+	reject_unknown_customers(items, n);
+	insert_valid_events(items, n);
+	for (int i = 0; i < n; i++)
+	{
+		if (items[i].inserted)
+			stats->inserted++;
+		else if (items[i].ok)
+			stats->duplicates++;
+	}
+	record_dead_letters(items, n, stats);
+	set_source_event_time(items, n);
+	try_reassess(items, n, stats);
+	SPI_finish();
+}
+
+/* SQL: ingest_events(payloads text[], topic text) ------------------------- */
+
+PG_FUNCTION_INFO_V1(pd_ingest_events);
+Datum
+pd_ingest_events(PG_FUNCTION_ARGS)
+{
+	ArrayType *payloads;
+	Datum *elems;
+	bool *nulls;
+	int n;
+	PdIngestMessage *messages;
+	PdIngestStats stats = {0};
+	char *topic;
+	TupleDesc desc;
+	Datum values[6];
+	bool result_nulls[6] = {false};
+
+	pd_require_argument(fcinfo, 0, "payloads");
+	pd_require_argument(fcinfo, 1, "topic");
+	payloads = PG_GETARG_ARRAYTYPE_P(0);
+	topic = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	deconstruct_array(payloads, TEXTOID, -1, false, TYPALIGN_INT, &elems,
+	                  &nulls, &n);
+	messages = palloc0(sizeof(PdIngestMessage) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		messages[i].topic = topic;
+		messages[i].partition = -1; /* not from Kafka */
+		messages[i].offset = i;
+		if (!nulls[i])
+		{
+			text *t = DatumGetTextPP(elems[i]);
+
+			messages[i].payload = VARDATA_ANY(t);
+			messages[i].payload_len = VARSIZE_ANY_EXHDR(t);
+		}
+	}
+	pd_ingest_apply(messages, n, &stats);
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ingest_events must return a composite type");
+	values[0] = Int64GetDatum(stats.inserted);
+	values[1] = Int64GetDatum(stats.duplicates);
+	values[2] = Int64GetDatum(stats.dead_letters);
+	values[3] = Int64GetDatum(stats.assessed);
+	values[4] = Int64GetDatum(stats.interventions);
+	values[5] = Int64GetDatum(n);
+	PG_RETURN_DATUM(HeapTupleGetDatum(
+	    heap_form_tuple(BlessTupleDesc(desc), values, result_nulls)));
+}
+
+/* SQL: replay_dead_letters(reason_like text) ----------------------------- */
+
+PG_FUNCTION_INFO_V1(pd_replay_dead_letters);
+Datum
+pd_replay_dead_letters(PG_FUNCTION_ARGS)
+{
+	Oid type = TEXTOID;
+	Datum arg = PG_ARGISNULL(0) ? 0 : PG_GETARG_DATUM(0);
+	char null = PG_ARGISNULL(0) ? 'n' : ' ';
+	PdIngestStats stats = {0};
+	PdIngestMessage *messages;
+	uint64 n;
+
+	SPI_connect();
+	SPI_execute_with_args(
+	    "SELECT dead_letter_id, topic, kafka_partition, kafka_offset, "
+	    "message_key, payload FROM pre_delinquency.dead_letters "
+	    "WHERE $1 IS NULL OR reason LIKE $1 ORDER BY dead_letter_id FOR "
+	    "UPDATE",
+	    1, &type, &arg, &null, false, 0);
+	n = SPI_processed;
+	messages = palloc0(sizeof(PdIngestMessage) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple t = SPI_tuptable->vals[i];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		bool isnull;
+		Datum key;
+		Datum payload;
+
+		messages[i].dead_letter_id =
+		    DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		messages[i].topic = SPI_getvalue(t, d, 2);
+		messages[i].partition = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
+		messages[i].offset = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+		key = SPI_getbinval(t, d, 5, &isnull);
+		if (!isnull)
+		{
+			bytea *b = DatumGetByteaPCopy(key);
+
+			messages[i].key = VARDATA(b);
+			messages[i].key_len = VARSIZE(b) - VARHDRSZ;
+		}
+		payload = SPI_getbinval(t, d, 6, &isnull);
+		if (!isnull)
+		{
+			bytea *b = DatumGetByteaPCopy(payload);
+
+			messages[i].payload = VARDATA(b);
+			messages[i].payload_len = VARSIZE(b) - VARHDRSZ;
+		}
+	}
+	pd_ingest_apply(messages, (int) n, &stats);
+	SPI_finish();
+	PG_RETURN_INT64(stats.replayed);
+}

@@ -1,0 +1,63 @@
+/*
+ * pipeline.h
+ *    The streaming pipeline's settings (GUCs), its two background workers,
+ *    and the counters they keep in shared memory for the monitoring views.
+ */
+#ifndef PD_PIPELINE_H
+#define PD_PIPELINE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+#include "ingest.h"
+
+/* GUCs, defined in pipeline_stats.c's pd_define_pipeline_gucs() */
+extern char *pd_database;
+extern char *pd_kafka_brokers;
+extern char *pd_kafka_properties;
+extern char *pd_transactions_topic;
+extern char *pd_predictions_topic;
+extern char *pd_interventions_topic;
+extern char *pd_consumer_group;
+extern int pd_batch_size;
+extern int pd_batch_wait_ms;
+
+extern void pd_define_pipeline_gucs(void);
+
+/* From _PG_init, when loaded by shared_preload_libraries. */
+extern void pd_register_workers(void);
+extern void pd_request_pipeline_shmem(void);
+
+/* Background worker entry points (bgw_function_name). */
+extern PGDLLEXPORT void pd_ingest_worker_main(Datum arg);
+extern PGDLLEXPORT void pd_relay_worker_main(Datum arg);
+
+/* Counters ------------------------------------------------------------- */
+
+typedef enum PdWorkerKind
+{
+	PD_WORKER_INGEST,
+	PD_WORKER_RELAY,
+	PD_NUM_WORKERS
+} PdWorkerKind;
+
+/* All of these are no-ops when the library was not preloaded. */
+extern void pd_stats_worker_started(PdWorkerKind kind);
+extern void pd_stats_worker_state(PdWorkerKind kind, const char *state);
+extern void pd_stats_worker_error(PdWorkerKind kind, const char *message);
+extern void pd_stats_ingest_batch(int consumed, const PdIngestStats *stats);
+extern void pd_stats_relay_batch(int produced, int failed,
+                                 const double *latencies_ms, int n_latencies);
+extern void pd_stats_high_watermark(const char *topic, int32 partition,
+                                    int64 high);
+
+/*
+ * librdkafka configuration from the GUCs: bootstrap.servers plus
+ * pre_delinquency.kafka_properties ("key=value" pairs separated by ';' or
+ * newlines). ERRORs naming a bad key, never echoing a value.
+ */
+struct rd_kafka_conf_s;
+extern struct rd_kafka_conf_s *pd_kafka_conf(void);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * pipeline_stats.c
+ *    The pipeline's settings and shared-memory counters: the GUCs the
+ *    workers read, the librdkafka configuration built from them, and the
+ *    counters behind worker_status, pipeline_stats and consumer_lag.
+ *
+ * Counters live in one shared struct under a spinlock; they exist only when
+ * the library is in shared_preload_libraries (without it there are no
+ * workers to count, and the SQL functions answer empty).
+ */
+#include "postgres.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "pipeline.h"
+
+char *pd_database = NULL;
+char *pd_kafka_brokers = NULL;
+char *pd_kafka_properties = NULL;
+char *pd_transactions_topic = NULL;
+char *pd_predictions_topic = NULL;
+char *pd_interventions_topic = NULL;
+char *pd_consumer_group = NULL;
+int pd_batch_size = 1000;
+int pd_batch_wait_ms = 50;
+static char *pd_source_event_time = NULL;
+
+#define LATENCY_WINDOW 4096
+#define MAX_PARTITIONS 256
+
+typedef struct WorkerSlot
+{
+	int pid;
+	char state[64];
+	TimestampTz started_at;
+	TimestampTz last_batch_at;
+	int64 batches;
+	int64 events;
+	int64 errors;
+	char last_error[256];
+} WorkerSlot;
+
+typedef struct PartitionMark
+{
+	char topic[64];
+	int32 partition;
+	int64 high_watermark;
+} PartitionMark;
+
+typedef struct PipelineShared
+{
+	slock_t mutex;
+	TimestampTz reset_at;
+	WorkerSlot workers[PD_NUM_WORKERS];
+	int64 consumed, inserted, duplicates, dead_letters, assessed,
+	    interventions, produced, produce_errors;
+	int latency_next;
+	int latency_count;
+	float latency_ms[LATENCY_WINDOW];
+	int n_partitions;
+	PartitionMark partitions[MAX_PARTITIONS];
+} PipelineShared;
+
+static PipelineShared *shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static const char *const worker_names[PD_NUM_WORKERS] = {"ingest", "relay"};
+
+/* GUCs ------------------------------------------------------------------- */
+
+static bool
+check_positive_name(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errdetail("The name must not be empty.");
+		return false;
+	}
+	return true;
+}
+
+void
+pd_define_pipeline_gucs(void)
+{
+	DefineCustomStringVariable("pre_delinquency.database",
+	                           "Database the background workers connect to.",
+	                           NULL, &pd_database, "postgres", PGC_SIGHUP, 0,
+	                           check_positive_name, NULL, NULL);
+	DefineCustomStringVariable(
+	    "pre_delinquency.kafka_brokers",
+	    "Kafka bootstrap servers (host:port,...); empty: the workers wait.",
+	    NULL, &pd_kafka_brokers, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	    "pre_delinquency.kafka_properties",
+	    "Extra librdkafka properties, key=value separated by ';' (e.g. "
+	    "SASL/SSL).",
+	    "Passed through verbatim; never shown in views or logs.",
+	    &pd_kafka_properties, "", PGC_SIGHUP,
+	    GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL,
+	    NULL);
+	DefineCustomStringVariable("pre_delinquency.transactions_topic",
+	                           "Topic the ingest worker consumes.", NULL,
+	                           &pd_transactions_topic, "transactions-stream",
+	                           PGC_SIGHUP, 0, check_positive_name, NULL, NULL);
+	DefineCustomStringVariable("pre_delinquency.predictions_topic",
+	                           "Topic prediction events go to.", NULL,
+	                           &pd_predictions_topic, "predictions-stream",
+	                           PGC_SIGHUP, 0, check_positive_name, NULL, NULL);
+	DefineCustomStringVariable("pre_delinquency.interventions_topic",
+	                           "Topic intervention events go to.", NULL,
+	                           &pd_interventions_topic, "interventions-stream",
+	                           PGC_SIGHUP, 0, check_positive_name, NULL, NULL);
+	DefineCustomStringVariable("pre_delinquency.consumer_group",
+	                           "Kafka consumer group of the ingest worker.",
+	                           NULL, &pd_consumer_group,
+	                           "feature-processor-group", PGC_SIGHUP, 0,
+	                           check_positive_name, NULL, NULL);
+	DefineCustomIntVariable("pre_delinquency.batch_size",
+	                        "Most events in one ingest transaction.", NULL,
+	                        &pd_batch_size, 1000, 1, 100000, PGC_SIGHUP, 0,
+	                        NULL, NULL, NULL);
+	DefineCustomIntVariable("pre_delinquency.batch_wait",
+	                        "Longest wait to fill an ingest batch.", NULL,
+	                        &pd_batch_wait_ms, 50, 1, 60000, PGC_SIGHUP,
+	                        GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	    "pre_delinquency.source_event_time",
+	    "Internal: the earliest event time of the batch being ingested.", NULL,
+	    &pd_source_event_time, "", PGC_USERSET,
+	    GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+}
+
+rd_kafka_conf_t *
+pd_kafka_conf(void)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[512];
+	char *properties = pstrdup(pd_kafka_properties ? pd_kafka_properties : "");
+	char *saveptr = NULL;
+
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", pd_kafka_brokers, errstr,
+	                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
+	{
+		rd_kafka_conf_destroy(conf);
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("invalid pre_delinquency.kafka_brokers: %s", errstr)));
+	}
+	for (char *pair = strtok_r(properties, ";\n", &saveptr); pair != NULL;
+	     pair = strtok_r(NULL, ";\n", &saveptr))
+	{
+		char *eq = strchr(pair, '=');
+		char *key = pair;
+
+		while (*key == ' ' || *key == '\t')
+			key++;
+		if (*key == '\0')
+			continue;
+		if (eq == NULL)
+		{
+			rd_kafka_conf_destroy(conf);
+			ereport(
+			    ERROR,
+			    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			     errmsg(
+			         "pre_delinquency.kafka_properties: an entry has no '='"),
+			     errhint("Write key=value pairs separated by ';'.")));
+		}
+		*eq = '\0';
+		/* the value may be a secret: name the key only */
+		if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) !=
+		    RD_KAFKA_CONF_OK)
+		{
+			rd_kafka_conf_destroy(conf);
+			ereport(
+			    ERROR,
+			    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			     errmsg("pre_delinquency.kafka_properties: librdkafka refused "
+			            "property \"%s\"",
+			            key)));
+		}
+	}
+	return conf;
+}
+
+/* Shared memory ---------------------------------------------------------- */
+
+static void
+pipeline_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(PipelineShared)));
+}
+
+static void
+pipeline_shmem_startup(void)
+{
+	bool found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared = ShmemInitStruct("pre_delinquency pipeline",
+	                         sizeof(PipelineShared), &found);
+	if (!found)
+	{
+		memset(shared, 0, sizeof(PipelineShared));
+		SpinLockInit(&shared->mutex);
+		shared->reset_at = GetCurrentTimestamp();
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+pd_request_pipeline_shmem(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = pipeline_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = pipeline_shmem_startup;
+}
+
+/* Counting --------------------------------------------------------------- */
+
+void
+pd_stats_worker_started(PdWorkerKind kind)
+{
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	memset(&shared->workers[kind], 0, sizeof(WorkerSlot));
+	shared->workers[kind].pid = MyProcPid;
+	shared->workers[kind].started_at = GetCurrentTimestamp();
+	strlcpy(shared->workers[kind].state, "starting",
+	        sizeof(shared->workers[kind].state));
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_stats_worker_state(PdWorkerKind kind, const char *state)
+{
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	strlcpy(shared->workers[kind].state, state,
+	        sizeof(shared->workers[kind].state));
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_stats_worker_error(PdWorkerKind kind, const char *message)
+{
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	shared->workers[kind].errors++;
+	strlcpy(shared->workers[kind].last_error, message,
+	        sizeof(shared->workers[kind].last_error));
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_stats_ingest_batch(int consumed, const PdIngestStats *stats)
+{
+	WorkerSlot *w;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	w = &shared->workers[PD_WORKER_INGEST];
+	w->batches++;
+	w->events += consumed;
+	w->last_batch_at = GetCurrentTimestamp();
+	shared->consumed += consumed;
+	shared->inserted += stats->inserted;
+	shared->duplicates += stats->duplicates;
+	shared->dead_letters += stats->dead_letters;
+	shared->assessed += stats->assessed;
+	shared->interventions += stats->interventions;
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_stats_relay_batch(int produced, int failed, const double *latencies_ms,
+                     int n_latencies)
+{
+	WorkerSlot *w;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	w = &shared->workers[PD_WORKER_RELAY];
+	w->batches++;
+	w->events += produced;
+	w->last_batch_at = GetCurrentTimestamp();
+	shared->produced += produced;
+	shared->produce_errors += failed;
+	for (int i = 0; i < n_latencies; i++)
+	{
+		shared->latency_ms[shared->latency_next] = (float) latencies_ms[i];
+		shared->latency_next = (shared->latency_next + 1) % LATENCY_WINDOW;
+		if (shared->latency_count < LATENCY_WINDOW)
+			shared->latency_count++;
+	}
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_stats_high_watermark(const char *topic, int32 partition, int64 high)
+{
+	int i;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	for (i = 0; i < shared->n_partitions; i++)
+		if (shared->partitions[i].partition == partition &&
+		    strcmp(shared->partitions[i].topic, topic) == 0)
+			break;
+	if (i == shared->n_partitions && i < MAX_PARTITIONS)
+	{
+		strlcpy(shared->partitions[i].topic, topic,
+		        sizeof(shared->partitions[i].topic));
+		shared->partitions[i].partition = partition;
+		shared->n_partitions++;
+	}
+	if (i < MAX_PARTITIONS)
+		shared->partitions[i].high_watermark = high;
+	SpinLockRelease(&shared->mutex);
+}
+
+/* SQL -------------------------------------------------------------------- */
+
+static int
+compare_floats(const void *a, const void *b)
+{
+	float x = *(const float *) a, y = *(const float *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+PG_FUNCTION_INFO_V1(pd_worker_status);
+Datum
+pd_worker_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	WorkerSlot slots[PD_NUM_WORKERS];
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (shared == NULL)
+		return (Datum) 0;
+	SpinLockAcquire(&shared->mutex);
+	memcpy(slots, shared->workers, sizeof(slots));
+	SpinLockRelease(&shared->mutex);
+	for (int k = 0; k < PD_NUM_WORKERS; k++)
+	{
+		Datum v[9];
+		bool n[9] = {false};
+
+		v[0] = CStringGetTextDatum(worker_names[k]);
+		v[1] = Int32GetDatum(slots[k].pid);
+		n[1] = slots[k].pid == 0;
+		v[2] =
+		    CStringGetTextDatum(slots[k].pid ? slots[k].state : "not started");
+		v[3] = TimestampTzGetDatum(slots[k].started_at);
+		n[3] = slots[k].started_at == 0;
+		v[4] = TimestampTzGetDatum(slots[k].last_batch_at);
+		n[4] = slots[k].last_batch_at == 0;
+		v[5] = Int64GetDatum(slots[k].batches);
+		v[6] = Int64GetDatum(slots[k].events);
+		v[7] = Int64GetDatum(slots[k].errors);
+		v[8] = CStringGetTextDatum(slots[k].last_error);
+		n[8] = slots[k].last_error[0] == '\0';
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pd_pipeline_counters);
+Datum
+pd_pipeline_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc desc;
+	Datum v[12];
+	bool n[12] = {false};
+	float *latencies = palloc(sizeof(float) * LATENCY_WINDOW);
+	int count = 0;
+	PipelineShared copy;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "pipeline_counters must return a composite type");
+	memset(&copy, 0, sizeof(copy));
+	if (shared != NULL)
+	{
+		SpinLockAcquire(&shared->mutex);
+		copy.consumed = shared->consumed;
+		copy.inserted = shared->inserted;
+		copy.duplicates = shared->duplicates;
+		copy.dead_letters = shared->dead_letters;
+		copy.assessed = shared->assessed;
+		copy.interventions = shared->interventions;
+		copy.produced = shared->produced;
+		copy.produce_errors = shared->produce_errors;
+		copy.reset_at = shared->reset_at;
+		count = shared->latency_count;
+		memcpy(latencies, shared->latency_ms, sizeof(float) * count);
+		SpinLockRelease(&shared->mutex);
+	}
+	qsort(latencies, count, sizeof(float), compare_floats);
+	v[0] = Int64GetDatum(copy.consumed);
+	v[1] = Int64GetDatum(copy.inserted);
+	v[2] = Int64GetDatum(copy.duplicates);
+	v[3] = Int64GetDatum(copy.dead_letters);
+	v[4] = Int64GetDatum(copy.assessed);
+	v[5] = Int64GetDatum(copy.interventions);
+	v[6] = Int64GetDatum(copy.produced);
+	v[7] = Int64GetDatum(copy.produce_errors);
+	v[8] = Float8GetDatum(count ? latencies[count / 2] : 0);
+	n[8] = count == 0;
+	v[9] = Float8GetDatum(
+	    count ? latencies[Min(count - 1, (int) (count * 0.99))] : 0);
+	n[9] = count == 0;
+	v[10] = TimestampTzGetDatum(copy.reset_at);
+	n[10] = shared == NULL;
+	v[11] = BoolGetDatum(shared != NULL);
+	PG_RETURN_DATUM(
+	    HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
+}
+
+PG_FUNCTION_INFO_V1(pd_partition_watermarks);
+Datum
+pd_partition_watermarks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PartitionMark marks[MAX_PARTITIONS];
+	int n = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (shared == NULL)
+		return (Datum) 0;
+	SpinLockAcquire(&shared->mutex);
+	n = shared->n_partitions;
+	memcpy(marks, shared->partitions, sizeof(PartitionMark) * n);
+	SpinLockRelease(&shared->mutex);
+	for (int i = 0; i < n; i++)
+	{
+		Datum v[3];
+		bool nulls[3] = {false};
+
+		v[0] = CStringGetTextDatum(marks[i].topic);
+		v[1] = Int32GetDatum(marks[i].partition);
+		v[2] = Int64GetDatum(marks[i].high_watermark);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pd_pipeline_stats_reset);
+Datum
+pd_pipeline_stats_reset(PG_FUNCTION_ARGS)
+{
+	if (shared == NULL)
+		PG_RETURN_VOID();
+	SpinLockAcquire(&shared->mutex);
+	shared->consumed = shared->inserted = shared->duplicates = 0;
+	shared->dead_letters = shared->assessed = shared->interventions = 0;
+	shared->produced = shared->produce_errors = 0;
+	shared->latency_next = shared->latency_count = 0;
+	for (int k = 0; k < PD_NUM_WORKERS; k++)
+	{
+		shared->workers[k].batches = shared->workers[k].events = 0;
+		shared->workers[k].errors = 0;
+		shared->workers[k].last_error[0] = '\0';
+	}
+	shared->reset_at = GetCurrentTimestamp();
+	SpinLockRelease(&shared->mutex);
+	PG_RETURN_VOID();
+}

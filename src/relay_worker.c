@@ -1,0 +1,308 @@
+/*
+ * relay_worker.c
+ *    The relay background worker: sends outbox rows, oldest first, to their
+ *    topics (predictions-stream, interventions-stream) with an idempotent
+ *    producer (acks=all), key = customer_id, and deletes a row only after its
+ *    delivery report succeeded. At least once, with stable event ids.
+ *
+ * Broker down: deliveries fail after message.timeout.ms, the rows stay,
+ * the relay backs off and retries; the outbox grows and nothing else stops.
+ * Delivery reports are served on this thread by rd_kafka_poll.
+ */
+#include "postgres.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "pipeline.h"
+
+#define RELAY_BATCH    5000
+#define MAX_BACKOFF_MS 5000
+
+static volatile sig_atomic_t got_sigterm = false;
+
+/* One outbox row in flight. */
+typedef struct OutboxRow
+{
+	int64 outbox_id;
+	char *topic;
+	char *key;
+	char *payload;
+	TimestampTz source_event_time; /* 0: unknown */
+	bool done;
+	bool delivered;
+} OutboxRow;
+
+static int pending = 0;
+
+static void
+handle_sigterm(SIGNAL_ARGS)
+{
+	int save_errno = errno;
+
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* Runs on this thread, inside rd_kafka_poll: only marks the row. */
+static void
+on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	OutboxRow *row = (OutboxRow *) m->_private;
+
+	row->done = true;
+	row->delivered = (m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+	pending--;
+}
+
+static rd_kafka_t *
+create_producer(void)
+{
+	rd_kafka_conf_t *conf = pd_kafka_conf();
+	char errstr[512];
+	rd_kafka_t *rk;
+	const char *settings[][2] = {
+	    {"enable.idempotence", "true"},
+	    {"acks", "all"},
+	    {"linger.ms", "5"},
+	    {"message.timeout.ms", "30000"},
+	    {"client.id", "pre_delinquency-relay"},
+	};
+
+	for (int i = 0; i < (int) lengthof(settings); i++)
+		if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr,
+		                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
+			elog(ERROR, "librdkafka refused %s: %s", settings[i][0], errstr);
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (rk == NULL)
+		ereport(ERROR,
+		        (errcode(ERRCODE_CONNECTION_FAILURE),
+		         errmsg("could not create the Kafka producer: %s", errstr)));
+	return rk;
+}
+
+/* The oldest outbox rows, copied out of a short read-only transaction. */
+static int
+read_outbox(OutboxRow *rows, int limit)
+{
+	MemoryContext target = CurrentMemoryContext; /* the batch context */
+	int n;
+
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_execute_with_args(
+	    "SELECT outbox_id, topic, message_key, payload::text, "
+	    "source_event_time "
+	    "FROM pre_delinquency.outbox ORDER BY outbox_id LIMIT $1",
+	    1, (Oid[]){INT4OID}, (Datum[]){Int32GetDatum(limit)}, NULL, true, 0);
+	n = SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple t = SPI_tuptable->vals[i];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		bool isnull;
+		Datum when;
+		MemoryContext spi = MemoryContextSwitchTo(target);
+
+		rows[i].outbox_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		rows[i].topic = pstrdup(SPI_getvalue(t, d, 2));
+		rows[i].key = pstrdup(SPI_getvalue(t, d, 3));
+		rows[i].payload = pstrdup(SPI_getvalue(t, d, 4));
+		when = SPI_getbinval(t, d, 5, &isnull);
+		rows[i].source_event_time = isnull ? 0 : DatumGetTimestampTz(when);
+		rows[i].done = rows[i].delivered = false;
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return n;
+}
+
+/* Produces the rows and waits for every delivery report. */
+static void
+produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		rd_kafka_resp_err_t err;
+
+		for (;;)
+		{
+			err = rd_kafka_producev(
+			    rk, RD_KAFKA_V_TOPIC(rows[i].topic),
+			    RD_KAFKA_V_KEY(rows[i].key, strlen(rows[i].key)),
+			    RD_KAFKA_V_VALUE(rows[i].payload, strlen(rows[i].payload)),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_OPAQUE(&rows[i]), RD_KAFKA_V_END);
+			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				break;
+			rd_kafka_poll(rk, 50);
+		}
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			pending++;
+		else
+		{
+			rows[i].done = true;
+			pd_stats_worker_error(PD_WORKER_RELAY, rd_kafka_err2str(err));
+		}
+	}
+	/* the producer's own message.timeout.ms bounds this wait */
+	while (pending > 0)
+	{
+		rd_kafka_poll(rk, 100);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Deletes the delivered rows; returns how many were delivered. */
+static int
+delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
+{
+	Datum *ids = palloc(sizeof(Datum) * n);
+	int m = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	*n_latencies = 0;
+	for (int i = 0; i < n; i++)
+		if (rows[i].delivered)
+		{
+			ids[m++] = Int64GetDatum(rows[i].outbox_id);
+			if (rows[i].source_event_time != 0)
+				latencies[(*n_latencies)++] =
+				    (now - rows[i].source_event_time) / 1000.0;
+		}
+	if (m == 0)
+		return 0;
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_execute_with_args(
+	    "DELETE FROM pre_delinquency.outbox WHERE outbox_id = ANY($1)", 1,
+	    (Oid[]){INT8ARRAYOID},
+	    (Datum[]){PointerGetDatum(construct_array(
+	        ids, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))},
+	    NULL, false, 0);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return m;
+}
+
+static void
+wait_a_while(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+	                 ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+void
+pd_relay_worker_main(Datum arg)
+{
+	rd_kafka_t *rk;
+	OutboxRow *rows;
+	double *latencies;
+	MemoryContext batch_cxt;
+	long backoff_ms = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, handle_sigterm);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(pd_database, NULL, 0);
+	pd_stats_worker_started(PD_WORKER_RELAY);
+	pgstat_report_appname("pre_delinquency relay");
+
+	while (!got_sigterm &&
+	       (pd_kafka_brokers == NULL || pd_kafka_brokers[0] == '\0'))
+	{
+		pd_stats_worker_state(PD_WORKER_RELAY,
+		                      "waiting for pre_delinquency.kafka_brokers");
+		wait_a_while(1000);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+	if (got_sigterm)
+		proc_exit(0);
+	rk = create_producer();
+	rows =
+	    MemoryContextAlloc(TopMemoryContext, sizeof(OutboxRow) * RELAY_BATCH);
+	latencies =
+	    MemoryContextAlloc(TopMemoryContext, sizeof(double) * RELAY_BATCH);
+	batch_cxt = AllocSetContextCreate(TopMemoryContext, "relay batch",
+	                                  ALLOCSET_DEFAULT_SIZES);
+	ereport(LOG, (errmsg("pre_delinquency relay worker producing to %s and %s",
+	                     pd_predictions_topic, pd_interventions_topic)));
+
+	while (!got_sigterm)
+	{
+		int n, delivered, n_latencies;
+
+		if (ConfigReloadPending)
+		{
+			char *brokers = pstrdup(pd_kafka_brokers);
+
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			if (strcmp(brokers, pd_kafka_brokers) != 0)
+				break; /* restart with the new cluster */
+		}
+		MemoryContextSwitchTo(batch_cxt);
+		pd_stats_worker_state(PD_WORKER_RELAY, "reading the outbox");
+		n = read_outbox(rows, RELAY_BATCH);
+		if (n == 0)
+		{
+			pd_stats_worker_state(PD_WORKER_RELAY, "idle");
+			pgstat_report_activity(STATE_IDLE, NULL);
+			rd_kafka_poll(rk, 0);
+			MemoryContextReset(batch_cxt);
+			wait_a_while(Max(pd_batch_wait_ms, 20));
+			continue;
+		}
+		pgstat_report_activity(STATE_RUNNING,
+		                       psprintf("producing %d outbox rows", n));
+		pd_stats_worker_state(PD_WORKER_RELAY, "producing");
+		produce_rows(rk, rows, n);
+		delivered = delete_delivered(rows, n, latencies, &n_latencies);
+		pd_stats_relay_batch(delivered, n - delivered, latencies, n_latencies);
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(batch_cxt);
+		if (delivered < n)
+		{
+			/* the broker is down or refusing: back off, keep the rows */
+			backoff_ms = Min(MAX_BACKOFF_MS, Max(100, backoff_ms * 2));
+			pd_stats_worker_state(PD_WORKER_RELAY,
+			                      "backing off: deliveries failing");
+			wait_a_while(backoff_ms);
+		}
+		else
+			backoff_ms = 0;
+	}
+	pd_stats_worker_state(PD_WORKER_RELAY, "stopping");
+	rd_kafka_flush(rk, 10000);
+	rd_kafka_destroy(rk);
+	proc_exit(got_sigterm ? 0 : 1);
+}
