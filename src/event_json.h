@@ -63,7 +63,20 @@ typedef struct PdTxnEvent
 /*
  * Parses and validates one payload (need not be NUL-terminated). On
  * failure returns the reason and writes a one-line detail (e.g. "field
- * amount: expected a number") into detail[detail_size].
+ * amount: expected a number") into detail[detail_size]; the detail is
+ * printable ASCII (bad values quoted, cut at 32 characters), "" on success,
+ * and detail may be NULL.
+ *
+ * The payload must be one RFC 8259 JSON object (checked strictly: no NaN,
+ * no single quotes, valid UTF-8, at most 16 levels of nesting, nothing but
+ * white space after it). Duplicate keys: the last one wins, as in jsonb.
+ * Unknown fields are ignored. Required, absent or null = missing_field:
+ * customer_id (uuid, any case, with or without dashes), txn_time, amount (a
+ * JSON number of whole cents in (0, 1e9]), txn_type, category (of that
+ * txn_type), channel. Optional: is_failed (boolean; absent or null =
+ * false), event_id (uuid), merchant_id (string of at most PD_MERCHANT_MAX
+ * bytes; "" = null), event_time, event_type (if given, "transaction").
+ * A string field holding \u0000 never matches.
  */
 extern PdEventError pd_parse_txn_event(const char *payload, size_t len,
 									   PdTxnEvent *event, char *detail,
@@ -76,11 +89,15 @@ extern const char *const pd_channel_names[PD_NUM_CHANNELS];
 /*
  * Parses an ISO-8601 time: YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]] with an
  * optional Z or +HH[:MM]/-HH[:MM] offset (none means UTC). Returns false if
- * it is not one or is out of range.
+ * it is not one or is out of range (years 1900..9999, no second 60).
+ * Fraction digits past the sixth are truncated, not rounded.
  */
 extern bool pd_parse_iso_time(const char *text, int64_t *out);
 
-/* Writes t as "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out[32]. */
+/*
+ * Writes t as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (UTC, always 6 fraction digits)
+ * into out[32]; pd_parse_iso_time reads it back exactly (years 1900..9999).
+ */
 extern void pd_format_iso_time(int64_t t, char out[32]);
 
 /* One feature of a prediction's top features. */
@@ -95,7 +112,10 @@ typedef struct PdTopFeature
  * The prediction event of the seed system, as a malloc'd NUL-terminated
  * JSON string the caller frees with free(): event_id, customer_id,
  * risk_score, risk_level, top_features [{feature, value, contribution}],
- * model_id, timestamp, event_time, event_type "prediction".
+ * model_id, timestamp, event_time, event_type "prediction". NULL strings
+ * and non-finite numbers (NaN risk_score) become JSON null; numbers are
+ * written in their shortest round-trip form; times via pd_format_iso_time.
+ * Returns NULL only when out of memory.
  */
 extern char *pd_prediction_event_json(const char *event_id,
 									  const char *customer_id,
@@ -109,7 +129,8 @@ extern char *pd_prediction_event_json(const char *event_id,
  * The intervention event of the seed system (malloc'd, free() it):
  * intervention_id, customer_id, risk_score, risk_level, intervention_type,
  * message, channel, priority, top_risk_factors [..], timestamp, status
- * "triggered", event_type "intervention".
+ * "triggered", event_type "intervention". Nulls, numbers and times as for
+ * pd_prediction_event_json.
  */
 extern char *pd_intervention_event_json(const char *intervention_id,
 										const char *customer_id,
