@@ -96,8 +96,8 @@ check_feature_names(int model_id, Datum names_datum)
  * A new booster from UBJ or JSON bytes, checked to take our features.
  * Freed again if anything fails.
  */
-static BoosterHandle
-load_booster(int model_id, bytea *bytes)
+BoosterHandle
+pd_load_booster(int model_id, bytea *bytes)
 {
 	BoosterHandle booster = NULL;
 	bst_ulong nfeatures = 0;
@@ -172,7 +172,7 @@ pd_active_booster(int *model_id)
 		BoosterHandle fresh;
 
 		check_feature_names(id, names);
-		fresh = load_booster(id, DatumGetByteaPP(bytes));
+		fresh = pd_load_booster(id, DatumGetByteaPP(bytes));
 		if (cache.booster != NULL)
 			XGBoosterFree(cache.booster);
 		cache.booster = fresh;
@@ -397,7 +397,7 @@ pd_activate_model(PG_FUNCTION_ARGS)
 
 	/* refuse a model that could not score before anyone depends on it */
 	check_feature_names(model_id, names);
-	XGBoosterFree(load_booster(model_id, DatumGetByteaPP(bytes)));
+	XGBoosterFree(pd_load_booster(model_id, DatumGetByteaPP(bytes)));
 
 	SPI_execute(
 	    "UPDATE pre_delinquency.models SET is_active = false WHERE is_active",

@@ -21,6 +21,14 @@ extern int pd_xgboost_nthread;
  */
 extern BoosterHandle pd_active_booster(int *model_id);
 
+/*
+ * A new booster from a model's UBJ or JSON bytes, checked to take
+ * PD_NUM_FEATURES features, nthread from the GUC. The caller frees it.
+ * ERRORs (data_corrupted) if the bytes are no model; 'model_id' is for the
+ * message.
+ */
+extern BoosterHandle pd_load_booster(int model_id, bytea *bytes);
+
 /* Probabilities for nrow rows of PD_NUM_FEATURES features. */
 extern void pd_predict(BoosterHandle booster, const float *rows, int nrow,
                        float *probabilities);
