@@ -78,3 +78,42 @@ scratch-stop:
 .PHONY: model
 model: deps
 	@scripts/train_model.sh
+
+# ---------------------------------------------------------------------------
+# Command-line tools (tools/*.c -> bin/, git-ignored): pd_broker (embedded
+# broker), pd_simulate (the seed's simulator), pd_topics (Admin API topic
+# creation). Plain C clients of librdkafka, json-c and libpq, built by `make`
+# beside the extension; `make install` installs nothing of them (PGXS only
+# installs what MODULE_big, DATA and DOCS name), `make clean` removes bin/.
+# ---------------------------------------------------------------------------
+TOOLS        = bin/pd_broker bin/pd_simulate bin/pd_topics
+TOOLS_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
+               -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)
+TOOLS_COMMON = tools/tool_util.c
+TOOLS_SIM    = tools/pd_simulate.c tools/sim_bank.c tools/sim_events.c \
+               tools/sim_db.c
+
+.PHONY: tools clean-tools format-tools
+all: tools
+tools: $(TOOLS)
+
+bin/pd_broker: tools/pd_broker.c $(TOOLS_COMMON) $(wildcard tools/*.h)
+	@mkdir -p bin
+	$(CC) $(TOOLS_CFLAGS) -o $@ tools/pd_broker.c $(TOOLS_COMMON) -lrdkafka -lm
+
+bin/pd_simulate: $(TOOLS_SIM) $(TOOLS_COMMON) $(wildcard tools/*.h)
+	@mkdir -p bin
+	$(CC) $(TOOLS_CFLAGS) -o $@ $(TOOLS_SIM) $(TOOLS_COMMON) \
+		-lrdkafka -ljson-c -lpq -lm
+
+bin/pd_topics: tools/pd_topics.c $(TOOLS_COMMON) $(wildcard tools/*.h)
+	@mkdir -p bin
+	$(CC) $(TOOLS_CFLAGS) -o $@ tools/pd_topics.c $(TOOLS_COMMON) -lrdkafka -lm
+
+clean: clean-tools
+clean-tools:
+	rm -rf bin
+
+format: format-tools
+format-tools:
+	clang-format -i tools/*.c tools/*.h

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	build-essential clang-format libxgboost-dev librdkafka-dev libjson-c-dev kcat
+	libpq-dev
 )
 
 missing=()
