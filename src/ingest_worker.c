@@ -62,6 +62,7 @@ load_stored_offsets(rd_kafka_topic_partition_list_t *partitions)
 
 	PG_TRY();
 	{
+		SetCurrentStatementStartTimestamp(); /* now() of this transaction */
 		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -119,23 +120,26 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static rd_kafka_t *
 create_consumer(void)
 {
-	rd_kafka_conf_t *conf = pd_kafka_conf();
-	char errstr[512];
-	rd_kafka_t *rk;
-	rd_kafka_topic_partition_list_t *topics;
-	const char *settings[][2] = {
+	const char *const defaults[][2] = {
+	    {"client.id", "pre_delinquency-ingest"},
+	    /* a crashed worker's partitions move on after 10 s, not 45 */
+	    {"session.timeout.ms", "10000"},
+	    {"heartbeat.interval.ms", "1000"},
+	};
+	const char *const required[][2] = {
 	    {"group.id", pd_consumer_group},
 	    {"enable.auto.commit", "false"},
 	    {"enable.auto.offset.store", "false"},
 	    {"auto.offset.reset", "earliest"},
-	    {"client.id", "pre_delinquency-ingest"},
 	    {"enable.partition.eof", "false"},
 	};
+	rd_kafka_conf_t *conf = pd_kafka_conf(defaults, lengthof(defaults),
+	                                      required, lengthof(required));
+	char errstr[512];
+	rd_kafka_t *rk;
+	rd_kafka_topic_partition_list_t *topics;
+	rd_kafka_resp_err_t err;
 
-	for (int i = 0; i < (int) lengthof(settings); i++)
-		if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr,
-		                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
-			elog(ERROR, "librdkafka refused %s: %s", settings[i][0], errstr);
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (rk == NULL)
@@ -146,9 +150,10 @@ create_consumer(void)
 	topics = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(topics, pd_transactions_topic,
 	                                  RD_KAFKA_PARTITION_UA);
-	if (rd_kafka_subscribe(rk, topics) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		ereport(ERROR,
-		        (errmsg("could not subscribe to %s", pd_transactions_topic)));
+	err = rd_kafka_subscribe(rk, topics);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		ereport(ERROR, (errmsg("could not subscribe to %s: %s",
+		                       pd_transactions_topic, rd_kafka_err2str(err))));
 	rd_kafka_topic_partition_list_destroy(topics);
 	return rk;
 }
@@ -295,6 +300,7 @@ apply_batch(rd_kafka_message_t **batch, int n)
 	}
 	pgstat_report_activity(STATE_RUNNING, psprintf("ingesting %d events", n));
 	pd_stats_worker_state(PD_WORKER_INGEST, "ingesting");
+	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());

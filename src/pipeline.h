@@ -53,11 +53,15 @@ extern void pd_stats_high_watermark(const char *topic, int32 partition,
                                     int64 high);
 
 /*
- * librdkafka configuration from the GUCs: bootstrap.servers plus
+ * librdkafka configuration: the defaults, then bootstrap.servers and
  * pre_delinquency.kafka_properties ("key=value" pairs separated by ';' or
- * newlines). ERRORs naming a bad key, never echoing a value.
+ * newlines), then the required settings the guarantees rest on. ERRORs
+ * naming a bad key, never echoing a value.
  */
 struct rd_kafka_conf_s;
-extern struct rd_kafka_conf_s *pd_kafka_conf(void);
+extern struct rd_kafka_conf_s *pd_kafka_conf(const char *const (*defaults)[2],
+                                             int n_defaults,
+                                             const char *const (*required)[2],
+                                             int n_required);
 
 #endif

@@ -142,13 +142,32 @@ pd_define_pipeline_gucs(void)
 	    GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 }
 
+static void
+set_conf(rd_kafka_conf_t *conf, const char *const (*pairs)[2], int n)
+{
+	char errstr[512];
+
+	for (int i = 0; i < n; i++)
+		if (rd_kafka_conf_set(conf, pairs[i][0], pairs[i][1], errstr,
+		                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		{
+			rd_kafka_conf_destroy(conf);
+			elog(ERROR, "librdkafka refused %s: %s", pairs[i][0], errstr);
+		}
+}
+
 rd_kafka_conf_t *
-pd_kafka_conf(void)
+pd_kafka_conf(const char *const (*defaults)[2], int n_defaults,
+              const char *const (*required)[2], int n_required)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char errstr[512];
 	char *properties = pstrdup(pd_kafka_properties ? pd_kafka_properties : "");
 	char *saveptr = NULL;
+
+	/* our defaults, then the DBA's properties, then what we cannot do without
+	 */
+	set_conf(conf, defaults, n_defaults);
 
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", pd_kafka_brokers, errstr,
 	                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
@@ -192,6 +211,7 @@ pd_kafka_conf(void)
 			            key)));
 		}
 	}
+	set_conf(conf, required, n_required);
 	return conf;
 }
 

@@ -75,21 +75,20 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 static rd_kafka_t *
 create_producer(void)
 {
-	rd_kafka_conf_t *conf = pd_kafka_conf();
-	char errstr[512];
-	rd_kafka_t *rk;
-	const char *settings[][2] = {
-	    {"enable.idempotence", "true"},
-	    {"acks", "all"},
+	const char *const defaults[][2] = {
+	    {"client.id", "pre_delinquency-relay"},
 	    {"linger.ms", "5"},
 	    {"message.timeout.ms", "30000"},
-	    {"client.id", "pre_delinquency-relay"},
 	};
+	const char *const required[][2] = {
+	    {"enable.idempotence", "true"},
+	    {"acks", "all"},
+	};
+	rd_kafka_conf_t *conf = pd_kafka_conf(defaults, lengthof(defaults),
+	                                      required, lengthof(required));
+	char errstr[512];
+	rd_kafka_t *rk;
 
-	for (int i = 0; i < (int) lengthof(settings); i++)
-		if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr,
-		                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
-			elog(ERROR, "librdkafka refused %s: %s", settings[i][0], errstr);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (rk == NULL)
@@ -106,6 +105,7 @@ read_outbox(OutboxRow *rows, int limit)
 	MemoryContext target = CurrentMemoryContext; /* the batch context */
 	int n;
 
+	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -193,6 +193,7 @@ delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 		}
 	if (m == 0)
 		return 0;
+	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
