@@ -113,3 +113,4 @@ SELECT assess_customer((SELECT customer_id FROM top));
 ROLLBACK;
 
 DELETE FROM customers;
+DELETE FROM outbox;  -- predictions of the customers just deleted

@@ -36,6 +36,7 @@ SET pre_delinquency.intervention_cooldown = '1d';
 RESET ROLE;
 
 DELETE FROM customers;
+DELETE FROM outbox;  -- predictions of the customers just deleted
 DROP ROLE pd_regress_reader;
 DROP ROLE pd_regress_operator2;
 DROP ROLE pd_regress_nobody;

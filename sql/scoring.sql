@@ -84,5 +84,6 @@ SELECT score_customer(NULL);
 SELECT * FROM explain_customer((SELECT customer_id FROM first), now(), -1);
 
 DELETE FROM customers;
+DELETE FROM outbox;  -- predictions of the customers just deleted
 DELETE FROM models WHERE NOT is_active;
 DROP EXTENSION dblink;
