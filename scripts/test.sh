@@ -4,6 +4,8 @@
 #   2. the reference cross-check: C engine vs the pure-SQL reference
 #      (test/reference/) on generated, adversarial and hand-made data
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
+#   4. the event parser alone, the tools, and the workers end to end against
+#      the embedded broker (test/event_json, test/tools, test/stream)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -72,25 +74,40 @@ if [ "$crosscheck_status" -ne 0 ]; then
 	echo "    (full log: $crosscheck_log)"
 fi
 
+# A suite prints "check <name> ok|FAILED ..." lines; each is one test. A
+# suite that exits non-zero is a failure too, whatever it printed.
+run_suite() { # suite name, log file, command...
+	local suite=$1 log=$2 status checks
+	shift 2
+	"$@" >"$log" 2>&1
+	status=$?
+	grep '^check ' "$log" | sed 's/^/    /'
+	checks=$(sed -nE 's/^check ([A-Za-z_0-9./-]+) (ok|FAILED).*/\1 \2/p' "$log")
+	while read -r name result; do
+		[ -n "$name" ] && record "$suite $name" "$([ "$result" = ok ] && echo 0 || echo 1)"
+	done <<<"$checks"
+	if [ "$status" -ne 0 ] && ! grep -q FAILED <<<"$checks"; then
+		record "$suite (exit status $status)" 1
+		tail -20 "$log" | sed 's/^/    | /'
+	fi
+}
+
 say "the shipped model against XGBoost's own Python package"
 scripts/venv.sh
 fresh_database pd_modelcheck
-model_log=build/model_check.log
-{
-	psql -qX -d pd_modelcheck -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-		-c "SELECT customers FROM pre_delinquency.generate_synthetic(500, 300, 21, '2025-06-30 00:00+00')" &&
-	PGDATABASE=pd_modelcheck .venv/bin/python test/model/check_scores.py '2025-06-01 00:00+00'
-} >"$model_log" 2>&1
-model_status=$?
-grep '^check ' "$model_log" | sed 's/^/    /'
-checks=$(sed -nE 's/^check ([a-z_0-9]+) (ok|FAILED).*/\1 \2/p' "$model_log")
-if [ -z "$checks" ] || [ "$model_status" -ne 0 ]; then
-	record "model check (exit status $model_status)" 1
-	tail -20 "$model_log"
-fi
-while read -r name status; do
-	[ -n "$name" ] && record "model $name" "$([ "$status" = ok ] && echo 0 || echo 1)"
-done <<<"$checks"
+psql -qX -d pd_modelcheck -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+	-c "SELECT customers FROM pre_delinquency.generate_synthetic(500, 300, 21, '2025-06-30 00:00+00')" >/dev/null
+PGDATABASE=pd_modelcheck run_suite model build/model_check.log \
+	.venv/bin/python test/model/check_scores.py '2025-06-01 00:00+00'
+
+say "the event parser on its own (test/event_json)"
+run_suite event_json build/event_json.log test/event_json/run.sh
+
+say "the tools against the embedded broker (test/tools)"
+PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.sh
+
+say "streaming end to end through the workers (test/stream)"
+run_suite stream build/stream.log test/stream/test_stream.sh
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# End-to-end streaming test against the embedded broker (bin/pd_broker):
+# a scratch Postgres with the workers preloaded, events in through Kafka,
+# rows, dead letters, predictions and interventions out, through duplicate
+# events, kill -9 of the ingest worker, an immediate shutdown and a broker
+# outage. Prints "check <name> ok|FAILED ..." lines; exits non-zero on a
+# failure. Needs: make (bin/pd_broker), kcat, python3.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+export PD_PORT=${PD_STREAM_PORT:-55442}
+export PD_DB=pd_stream
+export PD_SCRATCH=/tmp/pre_delinquency.stream.$PD_PORT
+work=$(mktemp -d /tmp/pd_stream_test.XXXXXX)
+failed=0
+broker_pid=
+
+check() { # name, condition (0 = ok), detail
+	if [ "$2" -eq 0 ]; then echo "check $1 ok $3"; else echo "check $1 FAILED $3"; failed=1; fi
+}
+
+cleanup() {
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+	scripts/pg_scratch.sh destroy >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_broker() { # [port]
+	bin/pd_broker --partitions 4 ${1:+--port $1} >"$work/broker.out" 2>"$work/broker.err" &
+	broker_pid=$!
+	for _ in $(seq 50); do
+		[ -s "$work/broker.out" ] && break
+		sleep 0.1
+	done
+	brokers=$(head -1 "$work/broker.out" | sed 's/^bootstrap.servers=//')
+	[ -n "$brokers" ] || { echo "pd_broker did not start:"; cat "$work/broker.err"; exit 1; }
+}
+
+q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+generate() { # batch number, events, bad events
+	psql -qXAt -v ON_ERROR_STOP=1 -v batch="$1" -v events="$2" -v bad="$3" -v seed=0.5 \
+		-f test/stream/events.sql >"$work/events.$1" || { echo "could not generate events"; exit 1; }
+	sed -i '1d' "$work/events.$1"
+	[ "$(wc -l <"$work/events.$1")" = "$2" ] || { echo "generated $(wc -l <"$work/events.$1") events, not $2"; exit 1; }
+}
+
+send() { kcat -b "$brokers" -P -t transactions-stream -K'|' -l "$work/events.$1"; }
+
+wait_for() { # sql that returns t when done, seconds
+	for _ in $(seq $(($2 * 5))); do
+		[ "$(q "$1")" = t ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'"; }
+
+# --- set-up: broker, database, extension, bank, then the workers ---------
+start_broker
+scripts/pg_scratch.sh destroy >/dev/null 2>&1
+scripts/pg_scratch.sh start || exit 1
+eval "$(scripts/pg_scratch.sh env)"
+q "CREATE EXTENSION pre_delinquency"
+q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic(300, 200, 17)" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 \
+	-c "LOAD 'pre_delinquency'" \
+	-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
+	-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
+	-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" \
+	-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '20ms'"
+scripts/pg_scratch.sh stop && scripts/pg_scratch.sh start || exit 1
+base_txns=$(q "SELECT count(*) FROM pre_delinquency.transactions")
+
+workers=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'")
+check workers_started "$([ "$workers" = 2 ] && echo 0 || echo 1)" "($workers workers in pg_stat_activity)"
+
+# --- 1. events in: rows, dead letters --------------------------------------
+generate 1 3000 150
+generate 2 4000 200
+generate 3 3000 0
+send 1
+wait_for "SELECT events_consumed >= 3000 FROM pre_delinquency.pipeline_stats" 90
+new=$(($(q "SELECT count(*) FROM pre_delinquency.transactions") - base_txns))
+dead=$(q "SELECT count(*) FROM pre_delinquency.dead_letters")
+check all_good_events_inserted "$([ "$new" = 2850 ] && echo 0 || echo 1)" "(2850 expected, $new)"
+check bad_events_dead_lettered "$([ "$dead" = 150 ] && echo 0 || echo 1)" "(150 expected, $dead: $(q "SELECT string_agg(reason || '=' || n, ' ') FROM (SELECT reason, count(*) n FROM pre_delinquency.dead_letters GROUP BY 1 ORDER BY 1) r"))"
+
+# --- 2. predictions and interventions out, valid JSON, stable ids ----------
+wait_for "SELECT count(*) = 0 FROM pre_delinquency.outbox" 60
+scores=$(q "SELECT count(*) FROM pre_delinquency.risk_scores")
+interventions=$(q "SELECT count(*) FROM pre_delinquency.interventions")
+kcat -b "$brokers" -C -t predictions-stream -e -o beginning -q >"$work/predictions" 2>/dev/null
+kcat -b "$brokers" -C -t interventions-stream -e -o beginning -q >"$work/interventions" 2>/dev/null
+read -r p_lines p_ids p_bad < <(python3 - "$work/predictions" event_id <<'PY'
+import json, sys
+ids, bad, n = set(), 0, 0
+for line in open(sys.argv[1]):
+    n += 1
+    try:
+        e = json.loads(line)
+        assert e["event_type"] == "prediction" and 0 <= e["risk_score"] <= 1
+        ids.add(e[sys.argv[2]])
+    except Exception:
+        bad += 1
+print(n, len(ids), bad)
+PY
+)
+check predictions_on_topic "$([ "$scores" -gt 0 ] && [ "$p_ids" = "$scores" ] && [ "$p_bad" = 0 ] && echo 0 || echo 1)" \
+	"($scores risk scores, $p_lines messages, $p_ids distinct ids, $p_bad invalid)"
+i_lines=$(grep -c . "$work/interventions")
+check interventions_on_topic "$([ "$i_lines" -ge "$interventions" ] && echo 0 || echo 1)" "($interventions interventions, $i_lines messages)"
+
+# --- 3. the same events again: no new row -----------------------------------
+send 1
+wait_for "SELECT events_consumed >= 6000 FROM pre_delinquency.pipeline_stats" 90
+new=$(($(q "SELECT count(*) FROM pre_delinquency.transactions") - base_txns))
+dups=$(q "SELECT duplicates FROM pre_delinquency.pipeline_stats")
+check duplicates_are_no_ops "$([ "$new" = 2850 ] && [ "$dups" = 2850 ] && echo 0 || echo 1)" "(rows $new, duplicates $dups)"
+
+# --- 4. kill -9 of the ingest worker mid-stream, three times ---------------
+send 2 &
+sender=$!
+for _ in 1 2 3; do
+	sleep 1
+	pid=$(ingest_pid)
+	[ -n "$pid" ] && kill -9 "$pid"
+	for _ in $(seq 100); do [ -n "$(q 'SELECT 1' 2>/dev/null)" ] && break; sleep 0.2; done
+done
+wait "$sender"
+wait_for "SELECT (SELECT count(*) FROM pre_delinquency.transactions) - $base_txns = 2850 + 3800 AND (SELECT count(*) FROM pre_delinquency.dead_letters) = 150 + 150 + 200" 120
+new=$(($(q "SELECT count(*) FROM pre_delinquency.transactions") - base_txns))
+dead=$(q "SELECT count(*) FROM pre_delinquency.dead_letters")
+check kill9_ingest_no_loss_no_double "$([ "$new" = 6650 ] && [ "$dead" = 500 ] && echo 0 || echo 1)" "(rows $new of 6650, dead letters $dead of 500)"
+
+# --- 5. immediate shutdown and restart mid-stream ---------------------------
+send 3 &
+sender=$!
+sleep 1
+as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_owner /usr/lib/postgresql/15/bin/pg_ctl -D "$PD_SCRATCH/data" -m immediate stop >/dev/null
+wait "$sender"
+scripts/pg_scratch.sh start >/dev/null || exit 1
+wait_for "SELECT (SELECT count(*) FROM pre_delinquency.transactions) - $base_txns = 9650" 120
+new=$(($(q "SELECT count(*) FROM pre_delinquency.transactions") - base_txns))
+check immediate_shutdown_resumes "$([ "$new" = 9650 ] && echo 0 || echo 1)" "(rows $new of 9650)"
+
+# --- 6. the broker away: the outbox grows, then drains ----------------------
+wait_for "SELECT count(*) = 0 FROM pre_delinquency.outbox" 60
+port=${brokers##*:}
+kill "$broker_pid"; wait "$broker_pid" 2>/dev/null; broker_pid=
+q "SET client_min_messages = warning; SELECT pre_delinquency.assess_all()" >/dev/null
+sleep 2
+depth=$(q "SELECT count(*) FROM pre_delinquency.outbox")
+check outbox_grows_while_broker_down "$([ "$depth" -ge 300 ] && echo 0 || echo 1)" "(outbox $depth)"
+start_broker "$port"
+wait_for "SELECT count(*) = 0 FROM pre_delinquency.outbox" 120
+depth=$(q "SELECT count(*) FROM pre_delinquency.outbox")
+check outbox_drains_after_broker_returns "$([ "$depth" = 0 ] && echo 0 || echo 1)" "(outbox $depth)"
+
+# --- 7. the workers survived all of it -------------------------------------
+workers=$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE pid IS NOT NULL")
+lag=$(q "SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag")
+check workers_still_running "$([ "$workers" = 2 ] && echo 0 || echo 1)" "($workers, consumer lag $lag)"
+psql -qX -c "SELECT * FROM pre_delinquency.pipeline_stats" | sed 's/^/    /'
+exit $failed
