@@ -89,6 +89,62 @@ SQL
 )
 assess_seconds=$(echo "$assess_seconds" | tail -1)
 
+say "streaming through the workers: embedded broker, $BENCH_CUSTOMERS customers"
+stream_dir=$(mktemp -d /tmp/pd_bench_stream.XXXXXX)
+bin/pd_broker --partitions 16 >"$stream_dir/broker.out" 2>"$stream_dir/broker.log" &
+broker_pid=$!
+trap 'kill $broker_pid 2>/dev/null; PD_PORT=55444 scripts/pg_scratch.sh destroy >/dev/null 2>&1; rm -rf "$stream_dir"' EXIT
+for _ in $(seq 50); do [ -s "$stream_dir/broker.out" ] && break; sleep 0.1; done
+brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
+(
+	export PD_PORT=55444 PD_DB=pd_bench_stream
+	scripts/pg_scratch.sh destroy >/dev/null 2>&1
+	scripts/pg_scratch.sh start
+	eval "$(scripts/pg_scratch.sh env)"
+	q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+	q "CREATE EXTENSION pre_delinquency"
+	q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic($BENCH_CUSTOMERS, 365, 7)" >/dev/null
+	psql -qX -c "LOAD 'pre_delinquency'" \
+		-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
+		-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
+		-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" \
+		-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '10ms'" >/dev/null
+	scripts/pg_scratch.sh stop && scripts/pg_scratch.sh start
+	for _ in $(seq 150); do
+		[ "$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE state IN ('assigned', 'idle')")" = 2 ] && break
+		sleep 0.2
+	done
+	rss() { awk '/VmRSS/ { print $2 }' /proc/"$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'")"/status; }
+	ingest_rate() { # events, label
+		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
+		local target=$(( $(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats") + $1 ))
+		local t0=$(date +%s.%N)
+		bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed 11 >/dev/null 2>&1
+		for _ in $(seq 1200); do
+			[ "$(q "SELECT events_consumed >= $target FROM pre_delinquency.pipeline_stats")" = t ] && break
+			sleep 0.1
+		done
+		local t1=$(date +%s.%N)
+		awk -v n="$1" -v a="$t0" -v b="$t1" -v l="$2" 'BEGIN { printf "%-44s %10.0f events/s\n", l, n / (b - a) }'
+	}
+	rss_before=$(rss)
+	q "UPDATE pre_delinquency.score_triggers SET enabled = false"
+	ingest_rate 100000 "ingest only (no trigger enabled)"
+	q "UPDATE pre_delinquency.score_triggers SET enabled = (rule <> 'every_transaction')"
+	ingest_rate 100000 "ingest with the default score_triggers"
+	q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
+	bin/pd_simulate 25000 0.2 --brokers "$brokers" --dsn "" --seed 12 >/dev/null 2>&1
+	for _ in $(seq 600); do
+		[ "$(q "SELECT events_consumed >= 25000 AND outbox_depth = 0 FROM pre_delinquency.pipeline_stats")" = t ] && break
+		sleep 0.1
+	done
+	q "SELECT format('%-44s p50 %s ms, p99 %s ms (%s predictions)', 'end to end at 5,000 events/s',
+	          round(end_to_end_p50_ms::numeric, 1), round(end_to_end_p99_ms::numeric, 1), produced)
+	   FROM pre_delinquency.pipeline_stats"
+	echo "ingest worker RSS before / after $(q "SELECT sum(events) FROM pre_delinquency.worker_status WHERE worker = 'ingest'") + 200000 events: ${rss_before} kB / $(rss) kB"
+) | tee "$stream_dir/results"
+stream_results=$(grep -E "events/s|end to end|RSS" "$stream_dir/results")
+
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 printf '\n%s, %s cores, %s, PostgreSQL %s\n' "$(date -u +%F)" "$(nproc)" "$cpu" \
 	"$(psql -qXAt -d postgres -c 'SHOW server_version')"
@@ -103,3 +159,6 @@ printf '%-36s %10.4f   (target <= 0.15 ms)\n' "customer_features p50, 1y (ms)" "
 printf '%-36s %10.4f   (target <= 0.2 ms)\n' "score_customer p50 (ms)" "$s_p50"
 printf '%-36s %10.4f   (target <= 1 ms)\n' "score_customer p99 (ms)" "$s_p99"
 printf '%-36s %10.0f   (target >= 20000)\n' "assess_all customers/s" "$(awk -v n="$BENCH_BOOK" -v s="$assess_seconds" 'BEGIN { print n / s }')"
+echo
+echo "streaming (targets: ingest only >= 100000, with triggers >= 50000 events/s; e2e p50 <= 20 ms, p99 <= 100 ms)"
+echo "$stream_results"
