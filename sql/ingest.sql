@@ -74,6 +74,25 @@ SELECT assessed FROM ingest_events(ARRAY[
   '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-07T07:00:00Z", "amount": 80, "txn_type": "debit", "category": "groceries", "channel": "pos", "merchant_id": "M9", "is_failed": false}'
 ]);
 
+-- A row the database refuses (a constraint the DBA added) is isolated in
+-- its own subtransaction and dead-lettered; the rest of the batch goes in
+ALTER TABLE transactions ADD CONSTRAINT regress_small_amounts CHECK (amount < 100000);
+SELECT inserted, dead_letters FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-08T07:00:00Z", "amount": 200000, "txn_type": "debit", "category": "rent", "channel": "netbanking", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-08T08:00:00Z", "amount": 20, "txn_type": "debit", "category": "dining", "channel": "pos", "is_failed": false}'
+]);
+SELECT reason, detail FROM dead_letters WHERE reason = 'rejected_by_database';
+ALTER TABLE transactions DROP CONSTRAINT regress_small_amounts;
+
+-- Without an active model the events still go in; re-assessment only warns
+SET client_min_messages = warning;
+BEGIN;
+UPDATE models SET is_active = false;
+SELECT inserted, assessed FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-09T07:00:00Z", "amount": 20, "txn_type": "debit", "category": "dining", "channel": "pos", "is_failed": true}'
+]);
+ROLLBACK;
+
 -- Bad arguments
 SELECT * FROM ingest_events(NULL);
 

@@ -244,43 +244,67 @@ insert_transactions(IngestItem *items, const int *idx, int m)
 }
 
 /*
- * Runs insert_transactions(items[idx[0..m)]) in a subtransaction; returns
- * the error message if the database refused the set (the caller then tries
- * the events one by one), or NULL.
+ * Runs step(arg) in a subtransaction: on success keeps its work and returns
+ * NULL; on an ERROR rolls it back and returns the error (the caller decides:
+ * dead letters, a warning). The caller's SPI connection survives either way.
  */
-static char *
-try_insert(IngestItem *items, const int *idx, int m)
+static ErrorData *
+run_in_subtransaction(void (*step)(void *), void *arg)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	char *volatile failure = NULL;
+	ErrorData *volatile failure = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(caller);
 	PG_TRY();
 	{
-		insert_transactions(items, idx, m);
+		step(arg);
 		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
-		ErrorData *error;
-
 		MemoryContextSwitchTo(caller);
-		error = CopyErrorData();
+		failure = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-		failure = pstrdup(error->message);
-		FreeErrorData(error);
-		for (int j = 0; j < m; j++)
-			items[idx[j]].inserted = false;
 	}
 	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
+	CurrentResourceOwner = owner;
 	return failure;
+}
+
+typedef struct InsertStep
+{
+	IngestItem *items;
+	const int *idx;
+	int m;
+} InsertStep;
+
+static void
+insert_step(void *arg)
+{
+	InsertStep *s = arg;
+
+	insert_transactions(s->items, s->idx, s->m);
+}
+
+/*
+ * insert_transactions(items[idx[0..m)]) in a subtransaction; the error
+ * message if the database refused the set, or NULL.
+ */
+static char *
+try_insert(IngestItem *items, const int *idx, int m)
+{
+	InsertStep step = {items, idx, m};
+	ErrorData *failure = run_in_subtransaction(insert_step, &step);
+
+	if (failure == NULL)
+		return NULL;
+	for (int j = 0; j < m; j++)
+		items[idx[j]].inserted = false;
+	return failure->message;
 }
 
 /*
@@ -587,6 +611,21 @@ set_source_event_time(IngestItem *items, int n)
 	    &type, &arg, NULL, false, 0);
 }
 
+typedef struct ReassessStep
+{
+	IngestItem *items;
+	int n;
+	PdIngestStats *stats;
+} ReassessStep;
+
+static void
+reassess_step(void *arg)
+{
+	ReassessStep *s = arg;
+
+	reassess_customers(s->items, s->n, s->stats);
+}
+
 /*
  * Assessment must not hold back ingestion (no active model, a policy row a
  * DBA broke): run it in a subtransaction and on failure keep the rows and
@@ -595,37 +634,20 @@ set_source_event_time(IngestItem *items, int n)
 static void
 try_reassess(IngestItem *items, int n, PdIngestStats *stats)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
 	PdIngestStats attempt = *stats;
+	ReassessStep step = {items, n, &attempt};
+	ErrorData *failure = run_in_subtransaction(reassess_step, &step);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller);
-	PG_TRY();
+	if (failure == NULL)
 	{
-		reassess_customers(items, n, &attempt);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
 		*stats = attempt;
+		return;
 	}
-	PG_CATCH();
-	{
-		ErrorData *error;
-
-		MemoryContextSwitchTo(caller);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller);
-		CurrentResourceOwner = owner;
-		ereport(WARNING, (errmsg("transactions ingested, but re-assessing "
-		                         "their customers failed: %s",
-		                         error->message),
-		                  error->hint ? errhint("%s", error->hint) : 0));
-		FreeErrorData(error);
-	}
-	PG_END_TRY();
+	ereport(WARNING,
+	        (errmsg("transactions ingested, but re-assessing their customers "
+	                "failed: %s",
+	                failure->message),
+	         failure->hint ? errhint("%s", failure->hint) : 0));
 }
 
 void
