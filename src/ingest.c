@@ -165,6 +165,51 @@ reject_unknown_customers(IngestItem *items, int n)
 	}
 }
 
+/* An event id and the batch position of its first occurrence. */
+typedef struct IdSlot
+{
+	pg_uuid_t event_id; /* hash key */
+	int position;
+} IdSlot;
+
+/*
+ * Marks the events whose ids the INSERT returned. The first occurrence of an
+ * id is the one that went in (unnest order); a hash keeps this linear.
+ */
+static void
+mark_inserted(IngestItem *items, const int *idx, int m)
+{
+	HASHCTL ctl;
+	HTAB *first;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(pg_uuid_t);
+	ctl.entrysize = sizeof(IdSlot);
+	ctl.hcxt = CurrentMemoryContext;
+	first = hash_create("ingest event ids", Max(m, 16), &ctl,
+	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int j = 0; j < m; j++)
+	{
+		bool found;
+		IdSlot *slot =
+		    hash_search(first, &items[idx[j]].event_id, HASH_ENTER, &found);
+
+		if (!found)
+			slot->position = idx[j];
+	}
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool isnull;
+		pg_uuid_t *id = DatumGetUUIDP(SPI_getbinval(
+		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		IdSlot *slot = hash_search(first, id, HASH_FIND, NULL);
+
+		if (slot != NULL)
+			items[slot->position].inserted = true;
+	}
+	hash_destroy(first);
+}
+
 /*
  * INSERT ... ON CONFLICT (event_id) DO NOTHING for items[idx[0..m)],
  * marking the ones that went in.
@@ -227,20 +272,7 @@ insert_transactions(IngestItem *items, const int *idx, int m)
 	        9, types, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert transactions");
 
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool isnull;
-		pg_uuid_t *id = DatumGetUUIDP(SPI_getbinval(
-		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-
-		for (int j = 0; j < m; j++)
-			if (!items[idx[j]].inserted &&
-			    memcmp(items[idx[j]].event_id.data, id->data, UUID_LEN) == 0)
-			{
-				items[idx[j]].inserted = true;
-				break;
-			}
-	}
+	mark_inserted(items, idx, m);
 }
 
 /*
