@@ -125,6 +125,8 @@ create_consumer(void)
 	    /* a crashed worker's partitions move on after 10 s, not 45 */
 	    {"session.timeout.ms", "10000"},
 	    {"heartbeat.interval.ms", "1000"},
+	    /* latency: a fetch returns within 10 ms even when little arrived */
+	    {"fetch.wait.max.ms", "10"},
 	};
 	const char *const required[][2] = {
 	    {"group.id", pd_consumer_group},
@@ -311,6 +313,8 @@ apply_batch(rd_kafka_message_t **batch, int n)
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pd_stats_ingest_batch(n, &stats);
+	if (stats.assessed > 0)
+		pd_pipeline_wake_relay();
 	pd_stats_worker_state(PD_WORKER_INGEST, "consuming");
 	pgstat_report_activity(STATE_IDLE, NULL);
 }

@@ -42,6 +42,14 @@ typedef enum PdWorkerKind
 	PD_NUM_WORKERS
 } PdWorkerKind;
 
+/*
+ * The relay sleeps on its latch; the ingest worker wakes it after each
+ * commit, so predictions leave as soon as they exist.
+ */
+struct Latch;
+extern void pd_pipeline_set_relay_latch(struct Latch *latch);
+extern void pd_pipeline_wake_relay(void);
+
 /* All of these are no-ops when the library was not preloaded. */
 extern void pd_stats_worker_started(PdWorkerKind kind);
 extern void pd_stats_worker_state(PdWorkerKind kind, const char *state);

@@ -16,6 +16,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -33,7 +34,7 @@ char *pd_predictions_topic = NULL;
 char *pd_interventions_topic = NULL;
 char *pd_consumer_group = NULL;
 int pd_batch_size = 1000;
-int pd_batch_wait_ms = 50;
+int pd_batch_wait_ms = 10;
 static char *pd_source_event_time = NULL;
 
 #define LATENCY_WINDOW 4096
@@ -70,6 +71,7 @@ typedef struct PipelineShared
 	float latency_ms[LATENCY_WINDOW];
 	int n_partitions;
 	PartitionMark partitions[MAX_PARTITIONS];
+	Latch *relay_latch; /* the relay's PGPROC latch, NULL when not running */
 } PipelineShared;
 
 static PipelineShared *shared = NULL;
@@ -133,7 +135,7 @@ pd_define_pipeline_gucs(void)
 	                        NULL, NULL, NULL);
 	DefineCustomIntVariable("pre_delinquency.batch_wait",
 	                        "Longest wait to fill an ingest batch.", NULL,
-	                        &pd_batch_wait_ms, 50, 1, 60000, PGC_SIGHUP,
+	                        &pd_batch_wait_ms, 10, 1, 60000, PGC_SIGHUP,
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable(
 	    "pre_delinquency.source_event_time",
@@ -290,6 +292,30 @@ pd_stats_worker_error(PdWorkerKind kind, const char *message)
 	strlcpy(shared->workers[kind].last_error, message,
 	        sizeof(shared->workers[kind].last_error));
 	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_pipeline_set_relay_latch(Latch *latch)
+{
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	shared->relay_latch = latch;
+	SpinLockRelease(&shared->mutex);
+}
+
+void
+pd_pipeline_wake_relay(void)
+{
+	Latch *latch;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	latch = shared->relay_latch;
+	SpinLockRelease(&shared->mutex);
+	if (latch != NULL)
+		SetLatch(latch);
 }
 
 void

@@ -210,6 +210,12 @@ delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 }
 
 static void
+forget_relay_latch(int code, Datum arg)
+{
+	pd_pipeline_set_relay_latch(NULL);
+}
+
+static void
 wait_a_while(long ms)
 {
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -249,6 +255,8 @@ pd_relay_worker_main(Datum arg)
 	if (got_sigterm)
 		proc_exit(0);
 	rk = create_producer();
+	pd_pipeline_set_relay_latch(MyLatch);
+	before_shmem_exit(forget_relay_latch, 0);
 	rows =
 	    MemoryContextAlloc(TopMemoryContext, sizeof(OutboxRow) * RELAY_BATCH);
 	latencies =
@@ -280,7 +288,8 @@ pd_relay_worker_main(Datum arg)
 			pgstat_report_activity(STATE_IDLE, NULL);
 			rd_kafka_poll(rk, 0);
 			MemoryContextReset(batch_cxt);
-			wait_a_while(Max(pd_batch_wait_ms, 20));
+			/* the ingest worker sets our latch when it commits predictions */
+			wait_a_while(200);
 			continue;
 		}
 		pgstat_report_activity(STATE_RUNNING,
