@@ -114,7 +114,8 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		[ "$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE state IN ('assigned', 'idle')")" = 2 ] && break
 		sleep 0.2
 	done
-	rss() { awk '/VmRSS/ { print $2 }' /proc/"$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'")"/status; }
+	# private memory only: VmRSS also counts the shared buffers the worker touched
+	rss() { awk '/RssAnon/ { print $2 }' /proc/"$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'")"/status; }
 	ingest_rate() { # events, label
 		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
 		local target=$(( $(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats") + $1 ))
@@ -141,7 +142,7 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	q "SELECT format('%-44s p50 %s ms, p99 %s ms (%s predictions)', 'end to end at 5,000 events/s',
 	          round(end_to_end_p50_ms::numeric, 1), round(end_to_end_p99_ms::numeric, 1), produced)
 	   FROM pre_delinquency.pipeline_stats"
-	echo "ingest worker RSS before / after $(q "SELECT sum(events) FROM pre_delinquency.worker_status WHERE worker = 'ingest'") + 200000 events: ${rss_before} kB / $(rss) kB"
+	echo "ingest worker private memory (RssAnon) before / after $(q "SELECT sum(events) FROM pre_delinquency.worker_status WHERE worker = 'ingest'") + 200000 events: ${rss_before} kB / $(rss) kB"
 ) | tee "$stream_dir/results"
 stream_results=$(grep -E "events/s|end to end|RSS" "$stream_dir/results")
 
