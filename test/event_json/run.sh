@@ -21,6 +21,7 @@ trap 'rm -rf "$build"' EXIT
 cflags=(-std=gnu11 -g -O1 -Wall -Wextra -Werror)
 # no -I"$src": src/features.h would shadow glibc's <features.h>
 gcc "${cflags[@]}" -c "$src/event_json.c" -o "$build/event_json.o"
+gcc "${cflags[@]}" -c "$src/json_strict.c" -o "$build/json_strict.o"
 gcc "${cflags[@]}" -I"$pg_includes" -c "$src/categories.c" -o "$build/categories.o"
 gcc "${cflags[@]}" -c "$here/test_event_json.c" -o "$build/test_event_json.o"
 gcc "$build"/*.o -ljson-c -lm -o "$build/test_event_json"

@@ -1,0 +1,45 @@
+/*
+ * json_strict.h
+ *    Whether a payload is one strict RFC 8259 JSON text (see json_strict.c).
+ */
+#ifndef PD_JSON_STRICT_H
+#define PD_JSON_STRICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Deepest nesting of objects and arrays a payload may have. A transaction
+ * event is one flat object; the limit only bounds the work (and the
+ * recursion) that a hostile payload can cause.
+ */
+#define PD_EVENT_MAX_DEPTH 16
+
+/* JSON whitespace (RFC 8259: space, tab, line feed, carriage return). */
+static inline bool
+is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The value of a hexadecimal digit, or -1. */
+static inline int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * True if payload[len] is exactly one JSON value (surrounding whitespace
+ * allowed); otherwise false with the byte offset and a short reason.
+ */
+extern bool pd_json_strict(const char *payload, size_t len,
+                           size_t *error_offset, const char **why);
+
+#endif
