@@ -161,7 +161,14 @@ wait_for "SELECT count(*) = 0 FROM pre_delinquency.outbox" 120
 depth=$(q "SELECT count(*) FROM pre_delinquency.outbox")
 check outbox_drains_after_broker_returns "$([ "$depth" = 0 ] && echo 0 || echo 1)" "(outbox $depth)"
 
-# --- 7. the workers survived all of it -------------------------------------
+# --- 7. a clean restart: the stored offsets are exactly what was sent --------
+scripts/pg_scratch.sh stop >/dev/null && scripts/pg_scratch.sh start >/dev/null || exit 1
+wait_for "SELECT count(*) = 2 FROM pre_delinquency.worker_status WHERE state IN ('assigned', 'idle', 'consuming')" 60
+stored=$(q "SELECT sum(next_offset) FROM pre_delinquency.kafka_offsets")
+partitions=$(q "SELECT count(*) FROM pre_delinquency.kafka_offsets")
+check offsets_exact_after_restart "$([ "$stored" = 13000 ] && echo 0 || echo 1)" "(13000 messages sent, $stored stored over $partitions partitions)"
+
+# --- 8. the workers survived all of it -------------------------------------
 workers=$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE pid IS NOT NULL")
 lag=$(q "SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag")
 check workers_still_running "$([ "$workers" = 2 ] && echo 0 || echo 1)" "($workers, consumer lag $lag)"
