@@ -64,7 +64,16 @@ load_risk_levels(RiskLevels *levels)
 	SPI_execute("SELECT risk_level, min_score, severity FROM "
 	            "pre_delinquency.risk_levels "
 	            "ORDER BY min_score DESC",
-	            true, 16);
+	            true, 0);
+	if (SPI_processed > lengthof(levels->name))
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+		     errmsg("pre_delinquency.risk_levels has %d rows; at most %d are "
+		            "supported",
+		            (int) SPI_processed, (int) lengthof(levels->name)),
+		     errhint(
+		         "Merge risk levels; a handful is what interventions need.")));
 	levels->n = SPI_processed;
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
