@@ -6,18 +6,22 @@
 #   scripts/pg_scratch.sh start     initdb if needed, start, create database
 #   scripts/pg_scratch.sh stop      stop it (data kept)
 #   scripts/pg_scratch.sh destroy   stop it and remove the data directory
+#   scripts/pg_scratch.sh crash     stop it the hard way (immediate: no checkpoint)
 #   scripts/pg_scratch.sh env       print the PG* variables to reach it
 #
 # Settings: PD_PORT (default 55432), PD_DB (default pre_delinquency),
 #           PD_SCRATCH (default /tmp/pre_delinquency.$PD_PORT),
 #           PD_EXTRA_CONF (lines appended to postgresql.conf at initdb, e.g.
-#           shared_preload_libraries and the pipeline's GUCs).
+#           shared_preload_libraries and the pipeline's GUCs),
+#           PG_CONFIG (which PostgreSQL 15 installation; scripts/pg_private.sh
+#           makes a private copy so parallel checkouts do not share one).
 set -euo pipefail
 
 PD_PORT=${PD_PORT:-55432}
 PD_DB=${PD_DB:-pre_delinquency}
 PD_SCRATCH=${PD_SCRATCH:-/tmp/pre_delinquency.$PD_PORT}
-PGBIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGBIN=$("$PG_CONFIG" --bindir)
 DATA=$PD_SCRATCH/data
 SOCK=$PD_SCRATCH/sock
 LOG=$PD_SCRATCH/postgres.log
@@ -83,6 +87,7 @@ case "${1:-}" in
 start) start ;;
 stop) stop ;;
 destroy) stop; rm -rf "$PD_SCRATCH" ;;
+crash) as_owner "$PGBIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null ;;
 env) print_env ;;
-*) echo "usage: $0 start|stop|destroy|env" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|crash|destroy|env" >&2; exit 2 ;;
 esac

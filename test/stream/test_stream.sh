@@ -140,8 +140,7 @@ check kill9_ingest_no_loss_no_double "$([ "$new" = 6650 ] && [ "$dead" = 500 ] &
 send 3 &
 sender=$!
 sleep 1
-as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-as_owner /usr/lib/postgresql/15/bin/pg_ctl -D "$PD_SCRATCH/data" -m immediate stop >/dev/null
+scripts/pg_scratch.sh crash
 wait "$sender"
 scripts/pg_scratch.sh start >/dev/null || exit 1
 wait_for "SELECT (SELECT count(*) FROM pre_delinquency.transactions) - $base_txns = 9650" 120
