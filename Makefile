@@ -19,12 +19,14 @@ OBJS       += src/xgb_util.o src/scoring.o src/policy.o src/training.o \
 # the streaming pipeline over librdkafka and json-c
 OBJS       += src/event_json.o src/json_strict.o src/ingest.o src/ingest_worker.o \
               src/relay_worker.o src/pipeline_stats.o
+# broker credentials kept out of the server log
+OBJS       += src/redact.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql) $(wildcard models/pre_delinquency_model.json)
 DOCS        = README.md
 
 # One regression file per concern; they run against the scratch instance
 # (scripts/test.sh passes --use-existing and its port).
-REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges ingest training
+REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges security ingest training
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
 

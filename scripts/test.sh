@@ -6,6 +6,8 @@
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
+#   5. the security review (test/security) and the upgrade path
+#      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -108,6 +110,9 @@ PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.s
 
 say "streaming end to end through the workers (test/stream)"
 run_suite stream build/stream.log test/stream/test_stream.sh
+
+say "security: no SQL built from strings, broker credentials kept secret (test/security)"
+run_suite security build/security.log test/security/test_security.sh
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -184,7 +184,46 @@ wait_for_brokers(void)
 	}
 }
 
-/* Polls until the batch is full, batch_wait has passed, or SIGTERM. */
+/*
+ * Leaves the consumer group, waiting at most CLOSE_WAIT_MS. With the
+ * brokers unreachable (a wrong address, refused credentials)
+ * rd_kafka_consumer_close would wait for ever, and a worker restarting for
+ * new settings would hang in it. Not waiting loses nothing: the offsets live
+ * in Postgres; the group merely rebalances after session.timeout.ms.
+ */
+#define CLOSE_WAIT_MS 5000
+
+static void
+close_consumer(rd_kafka_t *rk)
+{
+	rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+	rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk, queue);
+	TimestampTz give_up =
+	    TimestampTzPlusMilliseconds(GetCurrentTimestamp(), CLOSE_WAIT_MS);
+
+	if (error != NULL)
+		rd_kafka_error_destroy(error);
+	else
+		while (!rd_kafka_consumer_closed(rk) &&
+		       GetCurrentTimestamp() < give_up)
+		{
+			rd_kafka_event_t *event = rd_kafka_queue_poll(queue, 100);
+
+			/* the revocation of a rebalance, served here while closing */
+			if (event != NULL &&
+			    rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE)
+				rd_kafka_assign(rk, NULL);
+			if (event != NULL)
+				rd_kafka_event_destroy(event);
+		}
+	rd_kafka_queue_destroy(queue);
+	rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
+/*
+ * Polls until the batch is full, batch_wait has passed, SIGTERM, or (while
+ * no message comes) SIGHUP.
+ */
 static int
 poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 {
@@ -203,7 +242,8 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 		CHECK_FOR_INTERRUPTS();
 		if (m == NULL)
 		{
-			if (n > 0 || deadline != 0)
+			/* idle: still answer SIGHUP (new settings, new credentials) */
+			if (n > 0 || deadline != 0 || ConfigReloadPending)
 				break;
 			continue;
 		}
@@ -330,6 +370,7 @@ pd_ingest_worker_main(Datum arg)
 	pqsignal(SIGTERM, handle_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(pd_database, NULL, 0);
+	pd_worker_pin_search_path();
 	pd_stats_worker_started(PD_WORKER_INGEST);
 	pgstat_report_appname("pre_delinquency ingest");
 
@@ -356,14 +397,18 @@ pd_ingest_worker_main(Datum arg)
 			char *brokers = pstrdup(pd_kafka_brokers);
 			char *topic = pstrdup(pd_transactions_topic);
 			char *group = pstrdup(pd_consumer_group);
+			char *properties = pstrdup(pd_kafka_properties);
 
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			/* a new cluster, topic or group: start afresh from stored offsets
+			/*
+			 * a new cluster, topic, group or credentials: start afresh from
+			 * stored offsets
 			 */
 			if (strcmp(brokers, pd_kafka_brokers) != 0 ||
 			    strcmp(topic, pd_transactions_topic) != 0 ||
-			    strcmp(group, pd_consumer_group) != 0)
+			    strcmp(group, pd_consumer_group) != 0 ||
+			    strcmp(properties, pd_kafka_properties) != 0)
 				break;
 		}
 		if (assignment_failed)
@@ -381,8 +426,7 @@ pd_ingest_worker_main(Datum arg)
 		MemoryContextReset(batch_cxt);
 	}
 	pd_stats_worker_state(PD_WORKER_INGEST, "stopping");
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	close_consumer(rk);
 	/* a configuration change exits non-zero so that the postmaster restarts us
 	 */
 	proc_exit(got_sigterm ? 0 : 1);

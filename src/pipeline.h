@@ -29,6 +29,9 @@ extern void pd_define_pipeline_gucs(void);
 extern void pd_register_workers(void);
 extern void pd_request_pipeline_shmem(void);
 
+/* Each worker, right after BackgroundWorkerInitializeConnection. */
+extern void pd_worker_pin_search_path(void);
+
 /* Background worker entry points (bgw_function_name). */
 extern PGDLLEXPORT void pd_ingest_worker_main(Datum arg);
 extern PGDLLEXPORT void pd_relay_worker_main(Datum arg);

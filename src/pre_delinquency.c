@@ -6,7 +6,8 @@
  * (the 31 features and the label), scoring.c (the model cache and XGBoost),
  * policy.c (assessment and interventions), synthetic*.c and bulk_writer.c
  * (the synthetic bank), schema.c (where the tables are), pd_util.c (money
- * and calendar helpers), xgb_util.c (XGBoost error handling).
+ * and calendar helpers), xgb_util.c (XGBoost error handling), redact.c
+ * (broker credentials kept out of the server log).
  */
 #include "postgres.h"
 
@@ -18,6 +19,7 @@
 #include "pipeline.h"
 
 #include "policy.h"
+#include "redact.h"
 #include "scoring.h"
 
 PG_MODULE_MAGIC;
@@ -43,6 +45,7 @@ _PG_init(void)
 	    GUC_UNIT_S, NULL, NULL, NULL);
 	pd_define_pipeline_gucs();
 	MarkGUCPrefixReserved("pre_delinquency");
+	pd_install_redaction();
 
 	/* Workers and their counters need shared_preload_libraries. */
 	if (process_shared_preload_libraries_in_progress)
@@ -67,6 +70,21 @@ register_worker(const char *type, const char *function)
 	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", type);
 	strlcpy(worker.bgw_type, type, BGW_MAXLEN);
 	RegisterBackgroundWorker(&worker);
+}
+
+/*
+ * Called by each worker right after it connects. The workers run as the
+ * bootstrap superuser, and the database's owner may set a search_path for
+ * the database (ALTER DATABASE ... SET): with their schema ahead of
+ * pg_catalog, an operator of theirs could run as superuser inside our
+ * queries. So the workers use pg_catalog only (pg_temp explicitly last);
+ * every query they run names the extension's schema.
+ */
+void
+pd_worker_pin_search_path(void)
+{
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
+	                PGC_S_OVERRIDE);
 }
 
 void

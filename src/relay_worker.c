@@ -237,6 +237,7 @@ pd_relay_worker_main(Datum arg)
 	pqsignal(SIGTERM, handle_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(pd_database, NULL, 0);
+	pd_worker_pin_search_path();
 	pd_stats_worker_started(PD_WORKER_RELAY);
 	pgstat_report_appname("pre_delinquency relay");
 
@@ -273,11 +274,14 @@ pd_relay_worker_main(Datum arg)
 		if (ConfigReloadPending)
 		{
 			char *brokers = pstrdup(pd_kafka_brokers);
+			char *properties = pstrdup(pd_kafka_properties);
 
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			if (strcmp(brokers, pd_kafka_brokers) != 0)
-				break; /* restart with the new cluster */
+			/* restart with the new cluster or credentials */
+			if (strcmp(brokers, pd_kafka_brokers) != 0 ||
+			    strcmp(properties, pd_kafka_properties) != 0)
+				break;
 		}
 		MemoryContextSwitchTo(batch_cxt);
 		pd_stats_worker_state(PD_WORKER_RELAY, "reading the outbox");

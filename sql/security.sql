@@ -1,0 +1,172 @@
+-- The security review's catalog checks (docs/SECURITY.md): PUBLIC can use
+-- nothing, the reader only reads, scores and explains, the operator runs
+-- the bank, SECURITY DEFINER functions pin search_path with pg_temp last,
+-- dead letters are the operator's only, the secret setting is hidden, and
+-- the input size limits hold. Every query lists violations: no rows = ok.
+SET client_min_messages = warning;
+LOAD 'pre_delinquency';
+
+-- 1. PUBLIC: no privilege on the schema, its relations or its functions
+SELECT 'schema' AS kind, n.nspname::text AS object, a.privilege_type
+FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+WHERE n.nspname = 'pre_delinquency' AND a.grantee = 0
+UNION ALL
+SELECT 'relation', c.relname::text, a.privilege_type
+FROM pg_class c,
+     aclexplode(coalesce(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char",
+                                              c.relowner))) a
+WHERE c.relnamespace = 'pre_delinquency'::regnamespace AND a.grantee = 0
+UNION ALL
+SELECT 'function', p.oid::regprocedure::text, a.privilege_type
+FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+WHERE p.pronamespace = 'pre_delinquency'::regnamespace AND a.grantee = 0
+ORDER BY 1, 2, 3;
+
+-- 2. The reader writes nothing, anywhere in the schema
+SELECT c.relname, w.privilege
+FROM pg_class c, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER',
+                              'REFERENCES']) w(privilege)
+WHERE c.relnamespace = 'pre_delinquency'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'm')
+  AND has_table_privilege('pre_delinquency_reader', c.oid, w.privilege)
+ORDER BY 1, 2;
+
+-- What each role may do, relation by relation (r = SELECT, a = INSERT,
+-- w = UPDATE, d = DELETE); a change here is a change of the security model.
+SELECT c.relname,
+       concat_ws('', CASE WHEN has_table_privilege('pre_delinquency_reader', c.oid, 'SELECT') THEN 'r' END)
+           AS reader,
+       concat_ws('', CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'SELECT') THEN 'r' END,
+                 CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'INSERT') THEN 'a' END,
+                 CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'UPDATE') THEN 'w' END,
+                 CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'DELETE') THEN 'd' END)
+           AS operator
+FROM pg_class c
+WHERE c.relnamespace = 'pre_delinquency'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'm')
+ORDER BY 1;
+
+-- ... and function by function, with the function's volatility: every
+-- function the reader may run only reads (STABLE / IMMUTABLE), except the
+-- three that read the workers' shared-memory counters.
+SELECT p.oid::regprocedure AS function, p.provolatile AS vol,
+       has_function_privilege('pre_delinquency_reader', p.oid, 'EXECUTE') AS reader,
+       has_function_privilege('pre_delinquency_operator', p.oid, 'EXECUTE') AS operator
+FROM pg_proc p
+WHERE p.pronamespace = 'pre_delinquency'::regnamespace AND p.prorettype <> 'trigger'::regtype
+ORDER BY p.proname;
+SELECT p.oid::regprocedure AS reader_runs_a_volatile_function
+FROM pg_proc p
+WHERE p.pronamespace = 'pre_delinquency'::regnamespace AND p.provolatile = 'v'
+  AND has_function_privilege('pre_delinquency_reader', p.oid, 'EXECUTE')
+  AND p.proname NOT IN ('worker_status_internal', 'pipeline_counters', 'partition_watermarks');
+
+-- The operator assesses, trains, activates and edits the policies
+SELECT f AS operator_lacks
+FROM unnest(ARRAY['assess_customer(uuid)', 'assess_all(timestamptz)',
+                  'train_model(text,timestamptz,jsonb,integer)', 'activate_model(integer)',
+                  'replay_dead_letters(text)', 'ingest_events(text[],text)']) f
+WHERE NOT has_function_privilege('pre_delinquency_operator', 'pre_delinquency.' || f, 'EXECUTE')
+UNION ALL
+SELECT t || ' ' || p
+FROM unnest(ARRAY['risk_levels', 'intervention_policies']) t,
+     unnest(ARRAY['INSERT', 'UPDATE', 'DELETE']) p
+WHERE NOT has_table_privilege('pre_delinquency_operator', 'pre_delinquency.' || t, p);
+
+-- 3. SECURITY DEFINER functions pin search_path, pg_temp last; so does
+-- every function not written in C (C functions name the schema in their SQL)
+SELECT p.oid::regprocedure AS unpinned, p.prosecdef, p.proconfig
+FROM pg_proc p
+WHERE p.pronamespace = 'pre_delinquency'::regnamespace
+  AND (p.prosecdef OR p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c'))
+  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) s
+                  WHERE s ~ '^search_path=pre_delinquency, pg_catalog, pg_temp$');
+SELECT count(*) > 0 AS has_security_definer_functions
+FROM pg_proc WHERE pronamespace = 'pre_delinquency'::regnamespace AND prosecdef;
+
+-- A temporary table cannot capture what a SECURITY DEFINER trigger writes:
+-- an operator's temporary balance_ledger and outbox stay empty.
+CREATE ROLE pd_sec_operator LOGIN IN ROLE pre_delinquency_operator;
+CREATE ROLE pd_sec_reader LOGIN IN ROLE pre_delinquency_reader;
+CREATE ROLE pd_sec_nobody LOGIN;
+SET ROLE pd_sec_operator;
+CREATE TEMP TABLE balance_ledger (customer_id uuid, month date, net_cents bigint,
+                                  PRIMARY KEY (customer_id, month));
+CREATE TEMP TABLE outbox (outbox_id bigint GENERATED ALWAYS AS IDENTITY, topic text,
+                          message_key text, payload jsonb, source_event_time timestamptz,
+                          created_at timestamptz);
+INSERT INTO pre_delinquency.customers VALUES
+  ('5ec00000-0000-4000-8000-000000000001', 40000, 5, 'middle', 'salary', '2024-01-01', 1000, 0);
+INSERT INTO pre_delinquency.transactions VALUES
+  ('5ec00000-0000-4000-8000-0000000000e1', '5ec00000-0000-4000-8000-000000000001',
+   '2025-06-01 10:00+00', 125.50, 'debit', 'groceries', 'card', NULL, false);
+SELECT (pre_delinquency.assess_customer('5ec00000-0000-4000-8000-000000000001')).risk_level IS NOT NULL
+    AS assessed;
+SELECT (SELECT count(*) FROM pg_temp.balance_ledger) AS captured_ledger_rows,
+       (SELECT count(*) FROM pg_temp.outbox) AS captured_outbox_rows;
+RESET ROLE;
+SELECT count(*) AS real_ledger_rows FROM pre_delinquency.balance_ledger
+WHERE customer_id = '5ec00000-0000-4000-8000-000000000001';
+SELECT count(*) AS real_outbox_rows FROM pre_delinquency.outbox
+WHERE message_key = '5ec00000-0000-4000-8000-000000000001';
+
+-- 4. Dead letters (raw payloads may hold personal data): the operator only
+SELECT has_table_privilege('pre_delinquency_operator', 'pre_delinquency.dead_letters', 'SELECT')
+           AS operator_reads,
+       has_table_privilege('pre_delinquency_reader', 'pre_delinquency.dead_letters', 'SELECT')
+           AS reader_reads,
+       has_table_privilege('pd_sec_nobody', 'pre_delinquency.dead_letters', 'SELECT')
+           AS public_reads;
+SET ROLE pd_sec_reader;
+SELECT count(*) FROM pre_delinquency.dead_letters;
+SELECT count(*) FROM pre_delinquency.outbox;
+SELECT pre_delinquency.replay_dead_letters();
+RESET ROLE;
+
+-- 5. pre_delinquency.kafka_properties: superusers only, in no view
+SET ROLE pd_sec_reader;
+SHOW pre_delinquency.kafka_properties;
+SELECT current_setting('pre_delinquency.kafka_properties');
+SELECT count(*) AS visible_in_pg_settings FROM pg_settings
+WHERE name = 'pre_delinquency.kafka_properties';
+SELECT count(*) FROM pg_file_settings;
+RESET ROLE;
+SELECT count(*) AS visible_to_superuser_in_pg_settings FROM pg_settings
+WHERE name = 'pre_delinquency.kafka_properties';
+SELECT name, context, 'superuser only, hidden' AS shown
+FROM pg_show_all_settings() WHERE name = 'pre_delinquency.kafka_properties';
+
+-- 6. Input size limits
+-- an event larger than 64 kB is a dead letter without being parsed; a
+-- merchant_id longer than 64 bytes is one too
+SELECT inserted, dead_letters FROM pre_delinquency.ingest_events(ARRAY[
+  '{"customer_id": "5ec00000-0000-4000-8000-000000000001", "txn_time": "2025-06-02T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "merchant_id": "' || repeat('m', 65536) || '"}',
+  '{"customer_id": "5ec00000-0000-4000-8000-000000000001", "txn_time": "2025-06-02T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "merchant_id": "' || repeat('m', 65) || '"}',
+  '{"customer_id": "5ec00000-0000-4000-8000-000000000001", "txn_time": "2025-06-02T10:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "merchant_id": "' || repeat('m', 64) || '"}'
+], 'security');
+SELECT reason, length(payload) > 65536 AS raw_kept, detail
+FROM pre_delinquency.dead_letters WHERE topic = 'security' ORDER BY dead_letter_id;
+-- text an operator writes
+\set VERBOSITY terse
+SET ROLE pd_sec_operator;
+UPDATE pre_delinquency.intervention_policies SET message_template = repeat('a', 2001)
+WHERE risk_level = 'HIGH';
+UPDATE pre_delinquency.intervention_policies SET message_template = ''
+WHERE risk_level = 'HIGH';
+UPDATE pre_delinquency.intervention_policies SET intervention_type = repeat('t', 65)
+WHERE risk_level = 'HIGH';
+INSERT INTO pre_delinquency.risk_levels VALUES (repeat('L', 33), 0.9, 9);
+UPDATE pre_delinquency.models SET name = repeat('n', 201) WHERE is_active;
+BEGIN;  -- at the limit: accepted
+UPDATE pre_delinquency.intervention_policies SET message_template = message_template || repeat('.', 2000 - length(message_template))
+WHERE risk_level = 'HIGH';
+ROLLBACK;
+RESET ROLE;
+\set VERBOSITY default
+
+-- clean up
+DROP TABLE pg_temp.balance_ledger, pg_temp.outbox;
+DELETE FROM pre_delinquency.dead_letters WHERE topic = 'security';
+DELETE FROM pre_delinquency.customers WHERE customer_id = '5ec00000-0000-4000-8000-000000000001';
+DELETE FROM pre_delinquency.outbox WHERE message_key = '5ec00000-0000-4000-8000-000000000001';
+DROP ROLE pd_sec_operator;
+DROP ROLE pd_sec_reader;
+DROP ROLE pd_sec_nobody;
