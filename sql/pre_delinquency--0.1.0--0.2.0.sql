@@ -49,3 +49,89 @@ ALTER TABLE risk_levels
 ALTER TABLE models
 	ADD CONSTRAINT models_name_length
 		CHECK (length(name) BETWEEN 1 AND 200) NOT VALID;
+
+-- ---------------------------------------------------------------------------
+-- added in 0.2.0: pg_dump keeps a DBA's changes to the seeded rows
+--
+-- 0.1.0 dumped only the rows a DBA added to risk_levels,
+-- intervention_policies and score_triggers: a seeded row the DBA changed
+-- (MEDIUM at 0.35, another HIGH template, every_transaction enabled) came
+-- back as the default after a restore. Now every row that differs from its
+-- seed is dumped, and on restore it replaces the seed CREATE EXTENSION just
+-- wrote. Deleting a seeded row is not remembered: disable a policy or a
+-- trigger (enabled = false) rather than deleting it.
+-- ---------------------------------------------------------------------------
+CREATE TABLE seeded_config (
+	table_name text NOT NULL,
+	key        text NOT NULL,
+	seed       jsonb NOT NULL,
+	PRIMARY KEY (table_name, key)
+);
+COMMENT ON TABLE seeded_config IS
+	'Internal: the rows the install script seeds into risk_levels, intervention_policies and score_triggers, as written; a row equal to its seed is not dumped.';
+-- The seeds as 0.1.0 wrote them (an updated database's rows may differ
+-- from them already: those are the DBA's changes, to be dumped).
+INSERT INTO seeded_config (table_name, key, seed)
+SELECT v.table_name, v.key, v.seed::jsonb
+FROM (VALUES
+	('risk_levels', 'LOW', '{"severity": 0, "min_score": 0, "risk_level": "LOW"}'),
+	('risk_levels', 'MEDIUM', '{"severity": 1, "min_score": 0.3, "risk_level": "MEDIUM"}'),
+	('risk_levels', 'HIGH', '{"severity": 2, "min_score": 0.5, "risk_level": "HIGH"}'),
+	('risk_levels', 'CRITICAL', '{"severity": 3, "min_score": 0.7, "risk_level": "CRITICAL"}'),
+	('intervention_policies', 'CRITICAL', '{"channel": "phone", "enabled": true, "priority": 1, "risk_level": "CRITICAL", "message_template": "Urgent: call the customer today. Risk {risk_score} ({risk_level}); main signals: {top_risk_factors}. Offer a payment holiday or restructuring before the next instalment.", "intervention_type": "urgent_outreach"}'),
+	('intervention_policies', 'HIGH', '{"channel": "sms", "enabled": true, "priority": 2, "risk_level": "HIGH", "message_template": "We are here to help: if money is tight this month, reply HELP to talk about flexible repayment options before your next instalment.", "intervention_type": "proactive_support"}'),
+	('intervention_policies', 'MEDIUM', '{"channel": "email", "enabled": true, "priority": 3, "risk_level": "MEDIUM", "message_template": "A friendly reminder that your next loan instalment is coming up. Budgeting tools and flexible options are available in your app.", "intervention_type": "gentle_reminder"}'),
+	('score_triggers', 'failed_transaction', '{"rule": "failed_transaction", "enabled": true, "min_amount": null, "description": "a failed transaction (e.g. a bounced auto-debit)", "min_interval": "00:00:00"}'),
+	('score_triggers', 'large_amount', '{"rule": "large_amount", "enabled": true, "min_amount": 10000.00, "description": "a debit of at least min_amount", "min_interval": "00:00:00"}'),
+	('score_triggers', 'atm_withdrawal', '{"rule": "atm_withdrawal", "enabled": true, "min_amount": null, "description": "a cash withdrawal at an ATM", "min_interval": "00:00:00"}'),
+	('score_triggers', 'bill_payment', '{"rule": "bill_payment", "enabled": true, "min_amount": null, "description": "a utilities, rent, insurance or loan payment", "min_interval": "00:00:00"}'),
+	('score_triggers', 'salary_credit', '{"rule": "salary_credit", "enabled": true, "min_amount": null, "description": "a salary credit (late or short salaries matter)", "min_interval": "00:00:00"}'),
+	('score_triggers', 'every_transaction', '{"rule": "every_transaction", "enabled": false, "min_amount": null, "description": "every transaction: re-assess each touched customer once per batch", "min_interval": "00:00:00"}')
+) v(table_name, key, seed);
+REVOKE ALL ON seeded_config FROM PUBLIC;
+-- read by the trigger below, as whoever inserts (an operator), and by pg_dump
+GRANT SELECT ON seeded_config TO pre_delinquency_reader;
+
+-- On restore (or any INSERT), a row whose key holds a seed still equal to
+-- its default replaces it instead of failing on the key.
+CREATE FUNCTION replace_seeded_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pre_delinquency, pg_catalog, pg_temp AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'risk_levels' THEN
+		-- updated in place: intervention_policies refers to it
+		UPDATE risk_levels r SET min_score = NEW.min_score, severity = NEW.severity
+		WHERE r.risk_level = NEW.risk_level
+		  AND to_jsonb(r) = (SELECT s.seed FROM seeded_config s
+		                     WHERE s.table_name = 'risk_levels' AND s.key = r.risk_level);
+		IF FOUND THEN
+			RETURN NULL;
+		END IF;
+	ELSIF TG_TABLE_NAME = 'intervention_policies' THEN
+		DELETE FROM intervention_policies p
+		WHERE p.risk_level = NEW.risk_level
+		  AND to_jsonb(p) = (SELECT s.seed FROM seeded_config s
+		                     WHERE s.table_name = 'intervention_policies' AND s.key = p.risk_level);
+	ELSIF TG_TABLE_NAME = 'score_triggers' THEN
+		DELETE FROM score_triggers t
+		WHERE t.rule = NEW.rule
+		  AND to_jsonb(t) = (SELECT s.seed FROM seeded_config s
+		                     WHERE s.table_name = 'score_triggers' AND s.key = t.rule);
+	END IF;
+	RETURN NEW;
+END $$;
+COMMENT ON FUNCTION replace_seeded_row() IS
+	'Internal: an inserted row replaces the seeded row of its key while that is still the default (restoring a dump).';
+REVOKE ALL ON FUNCTION replace_seeded_row() FROM PUBLIC;
+CREATE TRIGGER risk_levels_replace_seeded BEFORE INSERT ON risk_levels
+	FOR EACH ROW EXECUTE FUNCTION replace_seeded_row();
+CREATE TRIGGER intervention_policies_replace_seeded BEFORE INSERT ON intervention_policies
+	FOR EACH ROW EXECUTE FUNCTION replace_seeded_row();
+CREATE TRIGGER score_triggers_replace_seeded BEFORE INSERT ON score_triggers
+	FOR EACH ROW EXECUTE FUNCTION replace_seeded_row();
+
+SELECT pg_catalog.pg_extension_config_dump('risk_levels',
+	'WHERE to_jsonb(risk_levels) NOT IN (SELECT seed FROM pre_delinquency.seeded_config WHERE table_name = ''risk_levels'')');
+SELECT pg_catalog.pg_extension_config_dump('intervention_policies',
+	'WHERE to_jsonb(intervention_policies) NOT IN (SELECT seed FROM pre_delinquency.seeded_config WHERE table_name = ''intervention_policies'')');
+SELECT pg_catalog.pg_extension_config_dump('score_triggers',
+	'WHERE to_jsonb(score_triggers) NOT IN (SELECT seed FROM pre_delinquency.seeded_config WHERE table_name = ''score_triggers'')');
