@@ -114,6 +114,9 @@ run_suite stream build/stream.log test/stream/test_stream.sh
 say "security: no SQL built from strings, broker credentials kept secret (test/security)"
 run_suite security build/security.log test/security/test_security.sh
 
+say "upgrade 0.1.0 -> 0.2.0: same catalog, pg_dump, under a running stream (test/upgrade)"
+run_suite upgrade build/upgrade.log test/upgrade/test_upgrade.sh
+
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed:"

@@ -19,6 +19,37 @@
 \echo Use "ALTER EXTENSION pre_delinquency UPDATE" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
+-- Every lock first, all at once. The ingest worker reads these tables in
+-- each batch transaction: taking their locks one ALTER at a time, the update
+-- would hold one while the worker holds another and each would wait for the
+-- other (a deadlock, seen in test/upgrade). So the update takes them all
+-- between two batches, without ever waiting while holding some: NOWAIT,
+-- retried for at most 60 s. A block below that takes a strong lock
+-- (ALTER TABLE, CREATE TRIGGER, CREATE INDEX) on another table adds that
+-- table to this list.
+-- ---------------------------------------------------------------------------
+DO $locks$
+DECLARE
+	give_up timestamptz := clock_timestamp() + interval '60 seconds';
+BEGIN
+	LOOP
+		BEGIN
+			LOCK TABLE risk_levels, intervention_policies, score_triggers, models
+				IN ACCESS EXCLUSIVE MODE NOWAIT;
+			EXIT;
+		EXCEPTION WHEN lock_not_available THEN
+			IF clock_timestamp() > give_up THEN
+				RAISE EXCEPTION 'could not lock the pre_delinquency tables within 60 s'
+					USING ERRCODE = 'lock_not_available',
+					      HINT = 'Something holds them for long: see pg_locks, then run ALTER EXTENSION pre_delinquency UPDATE again.';
+			END IF;
+			PERFORM pg_sleep(0.01);
+		END;
+	END LOOP;
+END
+$locks$;
+
+-- ---------------------------------------------------------------------------
 -- added in 0.2.0: security review (docs/SECURITY.md)
 -- ---------------------------------------------------------------------------
 
