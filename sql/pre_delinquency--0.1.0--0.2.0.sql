@@ -11,10 +11,12 @@
 -- Each block must be safe to run on a database holding data and a running
 -- stream (the workers keep running during ALTER EXTENSION ... UPDATE):
 -- CREATE ... / ALTER ... ADD, no table rewrites of the big tables, no
--- DROP of anything 0.1.0 code or users rely on. A new function or relation
--- gets REVOKE ALL ... FROM PUBLIC and a GRANT to the role it is for
--- (sql/security.sql fails on anything PUBLIC can use); a SECURITY DEFINER
--- function gets SET search_path = pre_delinquency, pg_catalog, pg_temp.
+-- DROP of anything 0.1.0 code or users rely on; a table it locks strongly
+-- goes into the LOCK list below. A new C function needs the new library
+-- loaded (docs/OPERATIONS.md: install, restart, then update). A new function
+-- or relation gets REVOKE ALL ... FROM PUBLIC and a GRANT to the role it is
+-- for (sql/security.sql fails on anything PUBLIC can use); a function not in
+-- C gets SET search_path = pre_delinquency, pg_catalog, pg_temp.
 
 \echo Use "ALTER EXTENSION pre_delinquency UPDATE" to load this file. \quit
 
