@@ -31,8 +31,10 @@
 #include "categories.h"
 #include "event_json.h"
 #include "ingest.h"
+#include "ingest_bulk.h"
 #include "pd_util.h"
 #include "policy.h"
+#include "schema.h"
 
 /* Events more than a day ahead of the clock are refused. */
 #define MAX_FUTURE_USECS (PD_USECS_PER_DAY)
@@ -131,38 +133,74 @@ parse_items(IngestItem *items, const PdIngestMessage *messages, int n)
 	}
 }
 
-/* Dead-letters the events whose customer does not exist. */
+/*
+ * Dead-letters the events whose customer does not exist, and locks the
+ * customers that do FOR KEY SHARE until commit, once each: the lock the
+ * foreign key check of an INSERT takes, so that no customer can be deleted
+ * (or its key changed) before its transactions are in. Like that check, it
+ * runs as the owner of customers.
+ */
 static void
-reject_unknown_customers(IngestItem *items, int n)
+lock_known_customers(IngestItem *items, int n)
 {
-	Datum *ids = palloc(sizeof(Datum) * n);
+	HASHCTL ctl;
+	HTAB *known;
+	Datum *ids = palloc(sizeof(Datum) * Max(n, 1));
 	int m = 0;
 	Oid type = UUIDARRAYOID;
 	Datum arg;
+	Oid save_user;
+	int save_sec;
 
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(pg_uuid_t);
+	ctl.entrysize = sizeof(pg_uuid_t);
+	ctl.hcxt = CurrentMemoryContext;
+	known = hash_create("ingest customers", Max(n, 16), &ctl,
+	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (int i = 0; i < n; i++)
-		if (items[i].ok)
+	{
+		bool found;
+
+		if (!items[i].ok)
+			continue;
+		hash_search(known, items[i].event.customer_id, HASH_ENTER, &found);
+		if (!found)
 			ids[m++] = UUIDPGetDatum((pg_uuid_t *) items[i].event.customer_id);
+	}
 	if (m == 0)
 		return;
 	arg = PointerGetDatum(
 	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(pd_relation_owner(pd_schema()->customers),
+	                       save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	                           SECURITY_NOFORCE_RLS);
 	SPI_execute_with_args(
-	    "SELECT DISTINCT c FROM unnest($1) c WHERE NOT EXISTS ("
-	    "  SELECT FROM pre_delinquency.customers WHERE customer_id = c)",
-	    1, &type, &arg, NULL, true, 0);
+	    "SELECT customer_id FROM pre_delinquency.customers "
+	    "WHERE customer_id = ANY($1) ORDER BY customer_id FOR KEY SHARE",
+	    1, &type, &arg, NULL, false, 0);
+	SetUserIdAndSecContext(save_user, save_sec);
+
+	/* the table now holds only the customers that exist */
+	hash_destroy(known);
+	known = hash_create("ingest customers", Max(SPI_processed, 16), &ctl,
+	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool isnull;
-		pg_uuid_t *unknown = DatumGetUUIDP(SPI_getbinval(
-		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
 
-		for (int i = 0; i < n; i++)
-			if (items[i].ok && memcmp(items[i].event.customer_id,
-			                          unknown->data, UUID_LEN) == 0)
-				reject(&items[i], "unknown_customer",
-				       "customer_id is not in pre_delinquency.customers");
+		hash_search(
+		    known,
+		    DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[r],
+		                                SPI_tuptable->tupdesc, 1, &isnull)),
+		    HASH_ENTER, NULL);
 	}
+	for (int i = 0; i < n; i++)
+		if (items[i].ok && hash_search(known, items[i].event.customer_id,
+		                               HASH_FIND, NULL) == NULL)
+			reject(&items[i], "unknown_customer",
+			       "customer_id is not in pre_delinquency.customers");
 }
 
 /* An event id and the batch position of its first occurrence. */
@@ -339,6 +377,76 @@ try_insert(IngestItem *items, const int *idx, int m)
 	return failure->message;
 }
 
+/* items[idx[0..m)] without the repeated event ids: first occurrences kept */
+static int
+first_occurrences(IngestItem *items, const int *idx, int m, int *first)
+{
+	HASHCTL ctl;
+	HTAB *seen;
+	int k = 0;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(pg_uuid_t);
+	ctl.entrysize = sizeof(pg_uuid_t);
+	ctl.hcxt = CurrentMemoryContext;
+	seen = hash_create("ingest event ids", Max(m, 16), &ctl,
+	                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int j = 0; j < m; j++)
+	{
+		bool found;
+
+		hash_search(seen, &items[idx[j]].event_id, HASH_ENTER, &found);
+		if (!found)
+			first[k++] = idx[j];
+	}
+	hash_destroy(seen);
+	return k;
+}
+
+static void
+bulk_step(void *arg)
+{
+	InsertStep *s = arg;
+	const pg_uuid_t **ids = palloc(sizeof(pg_uuid_t *) * s->m);
+	const PdTxnEvent **events = palloc(sizeof(PdTxnEvent *) * s->m);
+
+	for (int j = 0; j < s->m; j++)
+	{
+		ids[j] = &s->items[s->idx[j]].event_id;
+		events[j] = &s->items[s->idx[j]].event;
+	}
+	pd_ingest_bulk_insert(ids, events, s->m);
+}
+
+/*
+ * items[idx[0..m)] through the bulk path (ingest_bulk.c), in a
+ * subtransaction; false if it does not apply or failed, e.g. on an
+ * event_id that is already there: then INSERT ... ON CONFLICT sorts it out.
+ */
+static bool
+try_bulk_insert(IngestItem *items, const int *idx, int m)
+{
+	int *first;
+	InsertStep step;
+	ErrorData *failure;
+
+	if (!pd_ingest_bulk_applicable())
+		return false;
+	first = palloc(sizeof(int) * m);
+	step.items = items;
+	step.idx = first;
+	step.m = first_occurrences(items, idx, m, first);
+	failure = run_in_subtransaction(bulk_step, &step);
+	if (failure != NULL)
+	{
+		elog(DEBUG1, "ingest falls back to INSERT: %s", failure->message);
+		return false;
+	}
+	for (int j = 0; j < step.m; j++)
+		items[first[j]].inserted = true;
+	return true;
+}
+
 /*
  * The valid events in one statement; if the database still refuses it
  * (a customer deleted meanwhile, a constraint added by the DBA), each event
@@ -353,7 +461,8 @@ insert_valid_events(IngestItem *items, int n)
 	for (int i = 0; i < n; i++)
 		if (items[i].ok)
 			idx[m++] = i;
-	if (m == 0 || try_insert(items, idx, m) == NULL)
+	if (m == 0 || try_bulk_insert(items, idx, m) ||
+	    try_insert(items, idx, m) == NULL)
 		return;
 	for (int j = 0; j < m; j++)
 	{
@@ -689,7 +798,7 @@ pd_ingest_apply(const PdIngestMessage *messages, int n, PdIngestStats *stats)
 
 	SPI_connect();
 	parse_items(items, messages, n);
-	reject_unknown_customers(items, n);
+	lock_known_customers(items, n);
 	insert_valid_events(items, n);
 	for (int i = 0; i < n; i++)
 	{
