@@ -59,6 +59,28 @@ typedef struct Candidate
 	double min_interval_secs;
 } Candidate;
 
+/*
+ * Runs one of this file's statements through a plan prepared once per
+ * backend (SPI_keepplan; the plan cache re-plans after DDL). The ingest
+ * worker runs the same few statements for every batch, and planning them
+ * anew cost more than running them for small batches.
+ */
+int
+pd_execute_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+                Datum *args, const char *nulls, bool read_only)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+			     SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	return SPI_execute_plan(*plan, args, nulls, read_only, 0);
+}
+
 static void
 reject(IngestItem *item, const char *reason, const char *detail)
 {
@@ -143,6 +165,7 @@ parse_items(IngestItem *items, const PdIngestMessage *messages, int n)
 static void
 lock_known_customers(IngestItem *items, int n)
 {
+	static SPIPlanPtr lock_plan = NULL;
 	HASHCTL ctl;
 	HTAB *known;
 	Datum *ids = palloc(sizeof(Datum) * Max(n, 1));
@@ -176,10 +199,11 @@ lock_known_customers(IngestItem *items, int n)
 	SetUserIdAndSecContext(pd_relation_owner(pd_schema()->customers),
 	                       save_sec | SECURITY_LOCAL_USERID_CHANGE |
 	                           SECURITY_NOFORCE_RLS);
-	SPI_execute_with_args(
-	    "SELECT customer_id FROM pre_delinquency.customers "
-	    "WHERE customer_id = ANY($1) ORDER BY customer_id FOR KEY SHARE",
-	    1, &type, &arg, NULL, false, 0);
+	pd_execute_kept(&lock_plan,
+	                "SELECT customer_id FROM pre_delinquency.customers "
+	                "WHERE customer_id = ANY($1) ORDER BY customer_id "
+	                "FOR KEY SHARE",
+	                1, &type, &arg, NULL, false);
 	SetUserIdAndSecContext(save_user, save_sec);
 
 	/* the table now holds only the customers that exist */
@@ -572,12 +596,15 @@ enum
 static void
 load_trigger_rules(TriggerRules *rules)
 {
+	static SPIPlanPtr plan = NULL;
+
 	memset(rules, 0, sizeof(TriggerRules));
 	rules->min_amount_cents = PG_INT64_MAX;
-	SPI_execute("SELECT rule, coalesce((min_amount * 100)::int8, 0), "
-	            "extract(epoch FROM min_interval)::float8 "
-	            "FROM pre_delinquency.score_triggers WHERE enabled",
-	            true, 0);
+	pd_execute_kept(&plan,
+	                "SELECT rule, coalesce((min_amount * 100)::int8, 0), "
+	                "extract(epoch FROM min_interval)::float8 "
+	                "FROM pre_delinquency.score_triggers WHERE enabled",
+	                0, NULL, NULL, NULL, true);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple t = SPI_tuptable->vals[r];
@@ -652,6 +679,7 @@ matching_interval(const TriggerRules *rules, const PdTxnEvent *e)
 static void
 reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 {
+	static SPIPlanPtr due_plan = NULL;
 	TriggerRules rules;
 	HASHCTL ctl;
 	HTAB *picked;
@@ -702,12 +730,13 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	args[1] = PointerGetDatum(construct_array(
 	    secs, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	SPI_execute_with_args(
+	pd_execute_kept(
+	    &due_plan,
 	    "SELECT c FROM unnest($1, $2) AS u(c, s) WHERE s = 0 OR NOT EXISTS ("
 	    "  SELECT FROM pre_delinquency.risk_scores r WHERE r.customer_id = "
 	    "u.c "
 	    "  AND r.scored_at > now() - make_interval(secs => u.s)) ORDER BY c",
-	    2, types, args, NULL, true, 0);
+	    2, types, args, NULL, true);
 
 	due = palloc(sizeof(pg_uuid_t) * Max(SPI_processed, 1));
 	as_of = palloc(sizeof(TimestampTz) * Max(SPI_processed, 1));
@@ -733,6 +762,7 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 static void
 set_source_event_time(IngestItem *items, int n)
 {
+	static SPIPlanPtr plan = NULL;
 	int64_t earliest = PG_INT64_MAX;
 	char text[32];
 	Oid type = TEXTOID;
@@ -747,9 +777,10 @@ set_source_event_time(IngestItem *items, int n)
 	else
 		pd_format_iso_time(earliest, text);
 	arg = CStringGetTextDatum(text);
-	SPI_execute_with_args(
+	pd_execute_kept(
+	    &plan,
 	    "SELECT set_config('pre_delinquency.source_event_time', $1, true)", 1,
-	    &type, &arg, NULL, false, 0);
+	    &type, &arg, NULL, false);
 }
 
 typedef struct ReassessStep

@@ -37,6 +37,7 @@
 #include "utils/syscache.h"
 
 #include "categories.h"
+#include "ingest.h"
 #include "ingest_bulk.h"
 #include "pd_util.h"
 #include "schema.h"
@@ -229,6 +230,7 @@ add_to_ledger(HTAB *sums, const uint8 *customer, DateADT month, int64 net)
 static void
 upsert_ledger(const PdTxnEvent *const *events, int m)
 {
+	static SPIPlanPtr plan = NULL;
 	HASHCTL ctl;
 	HTAB *sums;
 	HASH_SEQ_STATUS seq;
@@ -287,13 +289,14 @@ upsert_ledger(const PdTxnEvent *const *events, int m)
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 	                                  SECURITY_NOFORCE_RLS);
 	/* ordered so that concurrent writers lock ledger rows in one order */
-	if (SPI_execute_with_args(
+	if (pd_execute_kept(
+	        &plan,
 	        "INSERT INTO pre_delinquency.balance_ledger AS l "
 	        "(customer_id, month, net_cents) "
 	        "SELECT * FROM unnest($1, $2, $3) ORDER BY 1, 2 "
 	        "ON CONFLICT (customer_id, month) "
 	        "DO UPDATE SET net_cents = l.net_cents + excluded.net_cents",
-	        3, types, args, NULL, false, 0) != SPI_OK_INSERT)
+	        3, types, args, NULL, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not update balance_ledger");
 	SetUserIdAndSecContext(save_user, save_sec);
 }
