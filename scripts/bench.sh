@@ -122,10 +122,15 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		sleep 0.2
 	done
 	# private memory only: VmRSS also counts the shared buffers the worker touched
-	rss() { awk '/RssAnon/ { print $2 }' /proc/"$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'")"/status; }
+	rss() { awk '/RssAnon/ { print $2 }' /proc/"$(ingest_pid)"/status; }
+	ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'"; }
+	# CPU time of the ingest worker in clock ticks: on a shared machine the
+	# wall-clock rate depends on the neighbours, the CPU per event much less.
+	cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$(ingest_pid)"/stat; }
 	ingest_rate() { # events, label
 		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
 		local target=$(( $(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats") + $1 ))
+		local c0=$(cpu_ticks)
 		local t0=$(date +%s.%N)
 		bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed 11 >/dev/null 2>&1
 		for _ in $(seq 1200); do
@@ -133,7 +138,9 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 			sleep 0.1
 		done
 		local t1=$(date +%s.%N)
-		awk -v n="$1" -v a="$t0" -v b="$t1" -v l="$2" 'BEGIN { printf "%-44s %10.0f events/s\n", l, n / (b - a) }'
+		local c1=$(cpu_ticks)
+		awk -v n="$1" -v a="$t0" -v b="$t1" -v l="$2" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event)\n", l, n / (b - a), c / hz * 1e6 / n }'
 	}
 	rss_before=$(rss)
 	q "UPDATE pre_delinquency.score_triggers SET enabled = false"
