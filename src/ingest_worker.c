@@ -185,7 +185,15 @@ wait_for_brokers(void)
 	}
 }
 
-/* Polls until the batch is full, batch_wait has passed, or SIGTERM. */
+/*
+ * Polls until the batch is full, no more events are queued, batch_wait has
+ * passed since its first event, or SIGTERM; returns 0 after 100 ms without
+ * any, so that the main loop sees SIGHUP. Once it holds an event it does not
+ * wait for events that have not arrived: while one batch is applied the
+ * next one queues up, so batches grow with the rate by themselves and a lone
+ * event is applied at once. batch_wait bounds a batch while events keep
+ * coming.
+ */
 static int
 poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 {
@@ -194,20 +202,14 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 
 	while (n < pd_batch_size && !got_sigterm)
 	{
-		long wait =
-		    deadline == 0 ? 100 : (deadline - GetCurrentTimestamp()) / 1000;
 		rd_kafka_message_t *m;
 
-		if (deadline != 0 && wait <= 0)
+		if (n > 0 && GetCurrentTimestamp() >= deadline)
 			break;
-		m = rd_kafka_consumer_poll(rk, (int) Max(wait, 0));
+		m = rd_kafka_consumer_poll(rk, n == 0 ? 100 : 0);
 		CHECK_FOR_INTERRUPTS();
 		if (m == NULL)
-		{
-			if (n > 0 || deadline != 0)
-				break;
-			continue;
-		}
+			break;
 		if (m->err)
 		{
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
