@@ -291,18 +291,23 @@ mirror_offsets(rd_kafka_t *rk, rd_kafka_message_t **batch, int n)
 	{
 		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
 		    offsets, rd_kafka_topic_name(batch[i]->rkt), batch[i]->partition);
-		int64_t low, high;
 
 		if (p == NULL)
 			p = rd_kafka_topic_partition_list_add(
 			    offsets, rd_kafka_topic_name(batch[i]->rkt),
 			    batch[i]->partition);
 		p->offset = batch[i]->offset + 1;
-		if (rd_kafka_get_watermark_offsets(
-		        rk, rd_kafka_topic_name(batch[i]->rkt), batch[i]->partition,
-		        &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR)
-			pd_stats_high_watermark(rd_kafka_topic_name(batch[i]->rkt),
-			                        batch[i]->partition, high);
+	}
+	/* once per partition, not per message */
+	for (int k = 0; k < offsets->cnt; k++)
+	{
+		rd_kafka_topic_partition_t *p = &offsets->elems[k];
+		int64_t low, high;
+
+		if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &low,
+		                                   &high) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			pd_stats_high_watermark(p->topic, p->partition, high);
 	}
 	(void) rd_kafka_commit(rk, offsets, 1 /* async */);
 	rd_kafka_topic_partition_list_destroy(offsets);
