@@ -19,6 +19,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -115,12 +116,12 @@ customer_foreign_key(Relation rel, AttrNumber customer_attnum)
 }
 
 /*
- * Only the foreign key's internal triggers and the ledger's statement
- * triggers, the insert one enabled; any other enabled trigger would be
- * bypassed.
+ * Whether every enabled trigger that fires on INSERT is one this path
+ * replaces: the foreign key's check, and the ledger's statement trigger
+ * (running ledger_on_change), which must be enabled.
  */
 static bool
-known_triggers_only(Relation rel, Oid fk)
+known_insert_triggers_only(Relation rel, Oid fk)
 {
 	TriggerDesc *td = rel->trigdesc;
 	bool ledger_insert = false;
@@ -128,15 +129,19 @@ known_triggers_only(Relation rel, Oid fk)
 	for (int i = 0; td != NULL && i < td->numtriggers; i++)
 	{
 		Trigger *tg = &td->triggers[i];
+		char *function;
 
-		if (tg->tgisinternal && tg->tgconstraint == fk)
+		if (!TRIGGER_FOR_INSERT(tg->tgtype) ||
+		    tg->tgenabled == TRIGGER_DISABLED ||
+		    (tg->tgisinternal && OidIsValid(fk) && tg->tgconstraint == fk))
 			continue;
-		if (strcmp(tg->tgname, "transactions_ledger_insert") == 0)
-			ledger_insert = tg->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
-			                tg->tgenabled == TRIGGER_FIRES_ALWAYS;
-		else if (tg->tgenabled != TRIGGER_DISABLED &&
-		         strncmp(tg->tgname, "transactions_ledger_", 20) != 0)
+		function = get_func_name(tg->tgfoid);
+		if (tg->tgisinternal || tg->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+		    strcmp(tg->tgname, "transactions_ledger_insert") != 0 ||
+		    function == NULL || strcmp(function, "ledger_on_change") != 0 ||
+		    get_func_namespace(tg->tgfoid) != pd_schema()->namespace_oid)
 			return false;
+		ledger_insert = true;
 	}
 	return ledger_insert;
 }
@@ -157,7 +162,7 @@ pd_ingest_bulk_applicable(void)
 	rel = table_open(s->transactions, RowExclusiveLock);
 	ok = rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rules == NULL &&
 	     map_columns(rel, attnum) &&
-	     known_triggers_only(rel, customer_foreign_key(rel, attnum[1]));
+	     known_insert_triggers_only(rel, customer_foreign_key(rel, attnum[1]));
 	table_close(rel, NoLock);
 	return ok;
 }
