@@ -59,6 +59,19 @@ typedef struct Candidate
 	double min_interval_secs;
 } Candidate;
 
+HTAB *
+pd_batch_hash(const char *name, Size keysize, Size entrysize, long nelem)
+{
+	HASHCTL ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(nelem, 16), &ctl,
+	                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 /*
  * Runs one of this file's statements through a plan prepared once per
  * backend (SPI_keepplan; the plan cache re-plans after DDL). The ingest
@@ -166,7 +179,6 @@ static void
 lock_known_customers(IngestItem *items, int n)
 {
 	static SPIPlanPtr lock_plan = NULL;
-	HASHCTL ctl;
 	HTAB *known;
 	Datum *ids = palloc(sizeof(Datum) * Max(n, 1));
 	int m = 0;
@@ -175,12 +187,8 @@ lock_known_customers(IngestItem *items, int n)
 	Oid save_user;
 	int save_sec;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(pg_uuid_t);
-	ctl.hcxt = CurrentMemoryContext;
-	known = hash_create("ingest customers", Max(n, 16), &ctl,
-	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	known = pd_batch_hash("ingest customers", sizeof(pg_uuid_t),
+	                      sizeof(pg_uuid_t), n);
 	for (int i = 0; i < n; i++)
 	{
 		bool found;
@@ -195,10 +203,7 @@ lock_known_customers(IngestItem *items, int n)
 		return;
 	arg = PointerGetDatum(
 	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(pd_relation_owner(pd_schema()->customers),
-	                       save_sec | SECURITY_LOCAL_USERID_CHANGE |
-	                           SECURITY_NOFORCE_RLS);
+	pd_become_owner(pd_schema()->customers, &save_user, &save_sec);
 	pd_execute_kept(&lock_plan,
 	                "SELECT customer_id FROM pre_delinquency.customers "
 	                "WHERE customer_id = ANY($1) ORDER BY customer_id "
@@ -208,8 +213,8 @@ lock_known_customers(IngestItem *items, int n)
 
 	/* the table now holds only the customers that exist */
 	hash_destroy(known);
-	known = hash_create("ingest customers", Max(SPI_processed, 16), &ctl,
-	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	known = pd_batch_hash("ingest customers", sizeof(pg_uuid_t),
+	                      sizeof(pg_uuid_t), SPI_processed);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool isnull;
@@ -241,15 +246,8 @@ typedef struct IdSlot
 static void
 mark_inserted(IngestItem *items, const int *idx, int m)
 {
-	HASHCTL ctl;
-	HTAB *first;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(IdSlot);
-	ctl.hcxt = CurrentMemoryContext;
-	first = hash_create("ingest event ids", Max(m, 16), &ctl,
-	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	HTAB *first = pd_batch_hash("ingest event ids", sizeof(pg_uuid_t),
+	                            sizeof(IdSlot), m);
 	for (int j = 0; j < m; j++)
 	{
 		bool found;
@@ -405,16 +403,9 @@ try_insert(IngestItem *items, const int *idx, int m)
 static int
 first_occurrences(IngestItem *items, const int *idx, int m, int *first)
 {
-	HASHCTL ctl;
-	HTAB *seen;
+	HTAB *seen = pd_batch_hash("ingest event ids", sizeof(pg_uuid_t),
+	                           sizeof(pg_uuid_t), m);
 	int k = 0;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(pg_uuid_t);
-	ctl.hcxt = CurrentMemoryContext;
-	seen = hash_create("ingest event ids", Max(m, 16), &ctl,
-	                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (int j = 0; j < m; j++)
 	{
 		bool found;
@@ -681,7 +672,6 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 {
 	static SPIPlanPtr due_plan = NULL;
 	TriggerRules rules;
-	HASHCTL ctl;
 	HTAB *picked;
 	HASH_SEQ_STATUS seq;
 	Candidate *cand;
@@ -694,12 +684,8 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 	TimestampTz *as_of;
 
 	load_trigger_rules(&rules);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(Candidate);
-	ctl.hcxt = CurrentMemoryContext;
-	picked = hash_create("ingest candidates", Max(n, 16), &ctl,
-	                     HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	picked = pd_batch_hash("ingest candidates", sizeof(pg_uuid_t),
+	                       sizeof(Candidate), n);
 	for (int i = 0; i < n; i++)
 	{
 		double secs_i;

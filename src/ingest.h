@@ -49,6 +49,11 @@ extern void pd_ingest_apply(const PdIngestMessage *messages, int n,
  * for the backend's life in *plan (NULL at first); for statements run on
  * every batch.
  */
+/* A hash table for one batch, in the current memory context (HASH_BLOBS). */
+struct HTAB;
+extern struct HTAB *pd_batch_hash(const char *name, Size keysize,
+                                  Size entrysize, long nelem);
+
 struct _SPI_plan;
 extern int pd_execute_kept(struct _SPI_plan **plan, const char *sql, int nargs,
                            Oid *types, Datum *args, const char *nulls,

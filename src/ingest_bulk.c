@@ -37,6 +37,7 @@
 #include "utils/rls.h"
 #include "utils/syscache.h"
 
+#include "bulk_writer.h"
 #include "categories.h"
 #include "ingest.h"
 #include "ingest_bulk.h"
@@ -54,20 +55,6 @@ static const char *const column_names[N_COLUMNS] = {
 static const Oid column_types[N_COLUMNS] = {
     UUIDOID, UUIDOID, TIMESTAMPTZOID, NUMERICOID, TEXTOID,
     TEXTOID, TEXTOID, TEXTOID,        BOOLOID};
-
-/*
- * The CHECK constraints of the install script. Parsing (event_json.c)
- * already guarantees what they test, so each is evaluated once per row
- * shape; a CHECK not in this list is evaluated on every row.
- */
-static const char *const known_checks[] = {
-    "transactions_amount_check",
-    "transactions_category_matches_type",
-    "transactions_channel_check",
-    "transactions_merchant_id_check",
-    "transactions_txn_time_check",
-    "transactions_txn_type_check",
-    NULL};
 
 /* The columns' attribute numbers, or false if the table has other ones. */
 static bool
@@ -167,27 +154,8 @@ pd_ingest_bulk_applicable(void)
 	return ok;
 }
 
-/* Are all the table's CHECK constraints known ones? */
-static bool
-only_known_checks(Relation rel)
-{
-	TupleConstr *constr = RelationGetDescr(rel)->constr;
-
-	for (int i = 0; constr != NULL && i < constr->num_check; i++)
-	{
-		int k = 0;
-
-		while (known_checks[k] &&
-		       strcmp(known_checks[k], constr->check[i].ccname) != 0)
-			k++;
-		if (known_checks[k] == NULL)
-			return false;
-	}
-	return true;
-}
-
-Oid
-pd_relation_owner(Oid relid)
+void
+pd_become_owner(Oid relid, Oid *save_user, int *save_sec)
 {
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Oid owner;
@@ -196,7 +164,9 @@ pd_relation_owner(Oid relid)
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
-	return owner;
+	GetUserIdAndSecContext(save_user, save_sec);
+	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	                                  SECURITY_NOFORCE_RLS);
 }
 
 /* A customer's month (or 'infinity': the total) in the ledger. */
@@ -236,7 +206,6 @@ static void
 upsert_ledger(const PdTxnEvent *const *events, int m)
 {
 	static SPIPlanPtr plan = NULL;
-	HASHCTL ctl;
 	HTAB *sums;
 	HASH_SEQ_STATUS seq;
 	LedgerSum *sum;
@@ -245,16 +214,11 @@ upsert_ledger(const PdTxnEvent *const *events, int m)
 	Oid types[3] = {UUIDARRAYOID, DATEARRAYOID, INT8ARRAYOID};
 	Datum args[3];
 	int k = 0;
-	Oid owner;
 	Oid save_user;
 	int save_sec;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(LedgerKey);
-	ctl.entrysize = sizeof(LedgerSum);
-	ctl.hcxt = CurrentMemoryContext;
-	sums = hash_create("ingest ledger sums", Max(m, 16), &ctl,
-	                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	sums = pd_batch_hash("ingest ledger sums", sizeof(LedgerKey),
+	                     sizeof(LedgerSum), m);
 	for (int i = 0; i < m; i++)
 	{
 		const PdTxnEvent *e = events[i];
@@ -289,10 +253,7 @@ upsert_ledger(const PdTxnEvent *const *events, int m)
 	args[2] = PointerGetDatum(construct_array(
 	    cols[2], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 
-	owner = pd_relation_owner(pd_schema()->ledger);
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-	                                  SECURITY_NOFORCE_RLS);
+	pd_become_owner(pd_schema()->ledger, &save_user, &save_sec);
 	/* ordered so that concurrent writers lock ledger rows in one order */
 	if (pd_execute_kept(
 	        &plan,
@@ -326,17 +287,9 @@ typedef struct Loader
 static void
 flush_rows(Loader *ld)
 {
-	if (ld->nused == 0)
-		return;
-	table_multi_insert(ld->rel, ld->slots, ld->nused, ld->cid, 0, NULL);
-	for (int i = 0; i < ld->nused; i++)
-	{
-		if (ld->rri->ri_NumIndices > 0)
-			list_free(ExecInsertIndexTuples(ld->rri, ld->slots[i], ld->estate,
-			                                false, false, NULL, NIL));
-		ResetPerTupleExprContext(ld->estate);
-		ExecClearTuple(ld->slots[i]);
-	}
+	/* no BulkInsertState: its ring would push the new pages, which the
+	 * assessments read next, out of shared buffers */
+	pd_multi_insert(ld->rri, ld->estate, ld->slots, ld->nused, ld->cid, NULL);
 	ld->nused = 0;
 }
 
@@ -392,7 +345,9 @@ pd_ingest_bulk_insert(const pg_uuid_t *const *event_ids,
 	ld->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(ld->rri, ld->rel, 0, NULL, 0);
 	ExecOpenIndices(ld->rri, false);
-	ld->check_by_shape = only_known_checks(ld->rel);
+	/* parsing guarantees what the install script's checks test */
+	ld->check_by_shape =
+	    pd_only_known_checks(ld->rel, pd_known_transaction_checks);
 	for (int i = 0; i < nslots; i++)
 		ld->slots[i] = table_slot_create(ld->rel, NULL);
 	ld->credit = CStringGetTextDatum("credit");

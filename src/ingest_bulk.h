@@ -31,10 +31,11 @@ extern void pd_ingest_bulk_insert(const pg_uuid_t *const *event_ids,
                                   const PdTxnEvent *const *events, int m);
 
 /*
- * The owner of a relation: internal writes (the ledger) and the customer
- * locks run as it, as the foreign key check and the ledger's SECURITY
- * DEFINER trigger do.
+ * Acts as the owner of a relation until SetUserIdAndSecContext(*save_user,
+ * *save_sec) (or the end of the (sub)transaction): internal writes (the
+ * ledger) and the customer locks run as it, as the ledger's SECURITY
+ * DEFINER trigger and the foreign key check do.
  */
-extern Oid pd_relation_owner(Oid relid);
+extern void pd_become_owner(Oid relid, Oid *save_user, int *save_sec);
 
 #endif
