@@ -4,7 +4,8 @@
 #   2. the reference cross-check: C engine vs the pure-SQL reference
 #      (test/reference/) on generated, adversarial and hand-made data
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
-#   4. the event parser alone, the tools, and the workers end to end against
+#   4. ingest against a concurrent DELETE of the customer (test/ingest),
+#      the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
 #   5. the security review (test/security) and the upgrade path
 #      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
@@ -101,6 +102,9 @@ psql -qX -d pd_modelcheck -v ON_ERROR_STOP=1 -c "SET client_min_messages = warni
 	-c "SELECT customers FROM pre_delinquency.generate_synthetic(500, 300, 21, '2025-06-30 00:00+00')" >/dev/null
 PGDATABASE=pd_modelcheck run_suite model build/model_check.log \
 	.venv/bin/python test/model/check_scores.py '2025-06-01 00:00+00'
+
+say "ingest against a concurrent DELETE of the customer (test/ingest)"
+run_suite ingest build/ingest_lock.log test/ingest/test_customer_lock.sh
 
 say "the event parser on its own (test/event_json)"
 run_suite event_json build/event_json.log test/event_json/run.sh

@@ -93,6 +93,43 @@ SELECT inserted, assessed FROM ingest_events(ARRAY[
 ]);
 ROLLBACK;
 
+-- Events go in through a bulk path while transactions is as installed, and
+-- through INSERT when the DBA added a trigger (which then fires); either
+-- way balance_ledger holds exactly the sums of the successful transactions
+SELECT inserted, duplicates FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-07-31T23:59:59Z", "amount": 10.01, "txn_type": "debit", "category": "dining", "channel": "pos", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-08-01T00:00:00Z", "amount": 20, "txn_type": "credit", "category": "refund", "channel": "online", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-08-02T00:00:00Z", "amount": 999, "txn_type": "debit", "category": "rent", "channel": "netbanking", "is_failed": true}',
+  '{"event_id": "e0000000-0000-4000-8000-0000000000aa", "customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-08-03T00:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"event_id": "e0000000-0000-4000-8000-0000000000aa", "customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-08-03T00:00:00Z", "amount": 5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}'
+]);
+CREATE FUNCTION public.regress_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'regress trigger saw % new transactions', (SELECT count(*) FROM new_rows);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER regress_seen AFTER INSERT ON transactions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.regress_seen();
+SET client_min_messages = notice;
+SELECT inserted, duplicates FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-08-04T00:00:00Z", "amount": 7.5, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-09-01T00:00:00Z", "amount": 300, "txn_type": "credit", "category": "salary", "channel": "netbanking", "is_failed": false}'
+]);
+SET client_min_messages = warning;
+DROP TRIGGER regress_seen ON transactions;
+DROP FUNCTION public.regress_seen();
+WITH expected AS (
+  SELECT customer_id, coalesce(m, 'infinity') AS month, sum(net) AS net_cents
+  FROM (SELECT customer_id, date_trunc('month', txn_time AT TIME ZONE 'UTC')::date AS m,
+               CASE txn_type WHEN 'credit' THEN (amount * 100)::bigint
+                             ELSE -(amount * 100)::bigint END AS net
+        FROM transactions WHERE NOT is_failed) t
+  GROUP BY GROUPING SETS ((customer_id, m), (customer_id)))
+SELECT (SELECT count(*) FROM expected) AS ledger_rows,
+       (SELECT count(*) FROM ((SELECT * FROM expected EXCEPT SELECT * FROM balance_ledger)
+                              UNION ALL
+                              (SELECT * FROM balance_ledger EXCEPT SELECT * FROM expected)) d) AS ledger_rows_wrong;
+
 -- Bad arguments
 SELECT * FROM ingest_events(NULL);
 

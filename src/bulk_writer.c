@@ -71,7 +71,7 @@ static const char *const account_names[] = {[AT_SALARY] = "salary",
                                             [AT_SAVINGS] = "savings",
                                             [AT_CURRENT] = "current"};
 
-static const char *const known_transaction_checks[] = {
+const char *const pd_known_transaction_checks[] = {
     "transactions_amount_check",
     "transactions_category_matches_type",
     "transactions_channel_check",
@@ -204,9 +204,8 @@ map_columns(BulkTable *t, const char *const *columns)
 		                        "reinstall the extension.")));
 }
 
-/* Are all the table's CHECK constraints among the known ones? */
-static bool
-only_known_checks(Relation rel, const char *const *known)
+bool
+pd_only_known_checks(Relation rel, const char *const *known)
 {
 	TupleConstr *constr = RelationGetDescr(rel)->constr;
 
@@ -236,7 +235,7 @@ bulk_open(BulkTable *t, Oid relid, const char *const *columns,
 	ExecOpenIndices(t->rri, false);
 	t->has_constraints = RelationGetDescr(t->rel)->constr != NULL;
 	t->check_by_shape =
-	    known_checks != NULL && only_known_checks(t->rel, known_checks);
+	    known_checks != NULL && pd_only_known_checks(t->rel, known_checks);
 	memset(t->shape_checked, 0, sizeof(t->shape_checked));
 	for (int i = 0; i < BULK_ROWS; i++)
 		t->slots[i] = table_slot_create(t->rel, NULL);
@@ -244,21 +243,28 @@ bulk_open(BulkTable *t, Oid relid, const char *const *columns,
 	t->nused = 0;
 }
 
+void
+pd_multi_insert(ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
+                int n, CommandId cid, BulkInsertState bistate)
+{
+	if (n > 0)
+		table_multi_insert(rri->ri_RelationDesc, slots, n, cid, 0, bistate);
+	for (int i = 0; i < n; i++)
+	{
+		if (rri->ri_NumIndices > 0)
+			list_free(ExecInsertIndexTuples(rri, slots[i], estate, false,
+			                                false, NULL, NIL));
+		ResetPerTupleExprContext(estate);
+		ExecClearTuple(slots[i]);
+	}
+}
+
 static void
 bulk_flush(Writer *w, BulkTable *t)
 {
 	MemoryContext old = MemoryContextSwitchTo(w->flush_cxt);
 
-	if (t->nused > 0)
-		table_multi_insert(t->rel, t->slots, t->nused, w->cid, 0, t->bistate);
-	for (int i = 0; i < t->nused; i++)
-	{
-		if (t->rri->ri_NumIndices > 0)
-			list_free(ExecInsertIndexTuples(t->rri, t->slots[i], w->estate,
-			                                false, false, NULL, NIL));
-		ResetPerTupleExprContext(w->estate);
-		ExecClearTuple(t->slots[i]);
-	}
+	pd_multi_insert(t->rri, w->estate, t->slots, t->nused, w->cid, t->bistate);
 	t->nused = 0;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(w->flush_cxt);
@@ -499,7 +505,7 @@ pd_writer_open(uint32 seed)
 	/* referenced table first, the order the foreign keys would lock them */
 	bulk_open(&w->customers, schema->customers, customer_columns, NULL, false);
 	bulk_open(&w->transactions, schema->transactions, transaction_columns,
-	          known_transaction_checks, false);
+	          pd_known_transaction_checks, false);
 	bulk_open(&w->payments, schema->payments, payment_columns, NULL, false);
 	bulk_open(&w->ledger, schema->ledger, ledger_columns, NULL, true);
 	return w;

@@ -9,11 +9,36 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/relcache.h"
 #include "utils/uuid.h"
 
 #include "synthetic_model.h"
 
 typedef struct Writer Writer;
+
+/*
+ * The CHECK constraints the install script puts on transactions. What they
+ * test holds by construction for the generator's rows and after parsing
+ * for ingested events, so both check them once per row shape.
+ */
+extern const char *const pd_known_transaction_checks[];
+
+/* Are all of rel's CHECK constraints among known (NULL-terminated)? */
+extern bool pd_only_known_checks(Relation rel, const char *const *known);
+
+/*
+ * The rows of slots[0..n) into rri's table the way COPY writes them:
+ * table_multi_insert, then each row's index entries (unique ones checked);
+ * the slots are cleared. Also used by ingest_bulk.c.
+ */
+struct ResultRelInfo;
+struct EState;
+struct TupleTableSlot;
+struct BulkInsertStateData;
+extern void pd_multi_insert(struct ResultRelInfo *rri, struct EState *estate,
+                            struct TupleTableSlot **slots, int n,
+                            CommandId cid,
+                            struct BulkInsertStateData *bistate);
 
 /*
  * Opens customers, transactions, payments and balance_ledger for a load of

@@ -31,8 +31,10 @@
 #include "categories.h"
 #include "event_json.h"
 #include "ingest.h"
+#include "ingest_bulk.h"
 #include "pd_util.h"
 #include "policy.h"
+#include "schema.h"
 
 /* Events more than a day ahead of the clock are refused. */
 #define MAX_FUTURE_USECS (PD_USECS_PER_DAY)
@@ -56,6 +58,41 @@ typedef struct Candidate
 	TimestampTz as_of;
 	double min_interval_secs;
 } Candidate;
+
+HTAB *
+pd_batch_hash(const char *name, Size keysize, Size entrysize, long nelem)
+{
+	HASHCTL ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(nelem, 16), &ctl,
+	                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
+ * Runs one of this file's statements through a plan prepared once per
+ * backend (SPI_keepplan; the plan cache re-plans after DDL). The ingest
+ * worker runs the same few statements for every batch, and planning them
+ * anew cost more than running them for small batches.
+ */
+int
+pd_execute_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+                Datum *args, const char *nulls, bool read_only)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+			     SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	return SPI_execute_plan(*plan, args, nulls, read_only, 0);
+}
 
 static void
 reject(IngestItem *item, const char *reason, const char *detail)
@@ -131,38 +168,68 @@ parse_items(IngestItem *items, const PdIngestMessage *messages, int n)
 	}
 }
 
-/* Dead-letters the events whose customer does not exist. */
+/*
+ * Dead-letters the events whose customer does not exist, and locks the
+ * customers that do FOR KEY SHARE until commit, once each: the lock the
+ * foreign key check of an INSERT takes, so that no customer can be deleted
+ * (or its key changed) before its transactions are in. Like that check, it
+ * runs as the owner of customers.
+ */
 static void
-reject_unknown_customers(IngestItem *items, int n)
+lock_known_customers(IngestItem *items, int n)
 {
-	Datum *ids = palloc(sizeof(Datum) * n);
+	static SPIPlanPtr lock_plan = NULL;
+	HTAB *known;
+	Datum *ids = palloc(sizeof(Datum) * Max(n, 1));
 	int m = 0;
 	Oid type = UUIDARRAYOID;
 	Datum arg;
+	Oid save_user;
+	int save_sec;
 
+	known = pd_batch_hash("ingest customers", sizeof(pg_uuid_t),
+	                      sizeof(pg_uuid_t), n);
 	for (int i = 0; i < n; i++)
-		if (items[i].ok)
+	{
+		bool found;
+
+		if (!items[i].ok)
+			continue;
+		hash_search(known, items[i].event.customer_id, HASH_ENTER, &found);
+		if (!found)
 			ids[m++] = UUIDPGetDatum((pg_uuid_t *) items[i].event.customer_id);
+	}
 	if (m == 0)
 		return;
 	arg = PointerGetDatum(
 	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	SPI_execute_with_args(
-	    "SELECT DISTINCT c FROM unnest($1) c WHERE NOT EXISTS ("
-	    "  SELECT FROM pre_delinquency.customers WHERE customer_id = c)",
-	    1, &type, &arg, NULL, true, 0);
+	pd_become_owner(pd_schema()->customers, &save_user, &save_sec);
+	pd_execute_kept(&lock_plan,
+	                "SELECT customer_id FROM pre_delinquency.customers "
+	                "WHERE customer_id = ANY($1) ORDER BY customer_id "
+	                "FOR KEY SHARE",
+	                1, &type, &arg, NULL, false);
+	SetUserIdAndSecContext(save_user, save_sec);
+
+	/* the table now holds only the customers that exist */
+	hash_destroy(known);
+	known = pd_batch_hash("ingest customers", sizeof(pg_uuid_t),
+	                      sizeof(pg_uuid_t), SPI_processed);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool isnull;
-		pg_uuid_t *unknown = DatumGetUUIDP(SPI_getbinval(
-		    SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
 
-		for (int i = 0; i < n; i++)
-			if (items[i].ok && memcmp(items[i].event.customer_id,
-			                          unknown->data, UUID_LEN) == 0)
-				reject(&items[i], "unknown_customer",
-				       "customer_id is not in pre_delinquency.customers");
+		hash_search(
+		    known,
+		    DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[r],
+		                                SPI_tuptable->tupdesc, 1, &isnull)),
+		    HASH_ENTER, NULL);
 	}
+	for (int i = 0; i < n; i++)
+		if (items[i].ok && hash_search(known, items[i].event.customer_id,
+		                               HASH_FIND, NULL) == NULL)
+			reject(&items[i], "unknown_customer",
+			       "customer_id is not in pre_delinquency.customers");
 }
 
 /* An event id and the batch position of its first occurrence. */
@@ -179,15 +246,8 @@ typedef struct IdSlot
 static void
 mark_inserted(IngestItem *items, const int *idx, int m)
 {
-	HASHCTL ctl;
-	HTAB *first;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(IdSlot);
-	ctl.hcxt = CurrentMemoryContext;
-	first = hash_create("ingest event ids", Max(m, 16), &ctl,
-	                    HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	HTAB *first = pd_batch_hash("ingest event ids", sizeof(pg_uuid_t),
+	                            sizeof(IdSlot), m);
 	for (int j = 0; j < m; j++)
 	{
 		bool found;
@@ -339,6 +399,69 @@ try_insert(IngestItem *items, const int *idx, int m)
 	return failure->message;
 }
 
+/* items[idx[0..m)] without the repeated event ids: first occurrences kept */
+static int
+first_occurrences(IngestItem *items, const int *idx, int m, int *first)
+{
+	HTAB *seen = pd_batch_hash("ingest event ids", sizeof(pg_uuid_t),
+	                           sizeof(pg_uuid_t), m);
+	int k = 0;
+	for (int j = 0; j < m; j++)
+	{
+		bool found;
+
+		hash_search(seen, &items[idx[j]].event_id, HASH_ENTER, &found);
+		if (!found)
+			first[k++] = idx[j];
+	}
+	hash_destroy(seen);
+	return k;
+}
+
+static void
+bulk_step(void *arg)
+{
+	InsertStep *s = arg;
+	const pg_uuid_t **ids = palloc(sizeof(pg_uuid_t *) * s->m);
+	const PdTxnEvent **events = palloc(sizeof(PdTxnEvent *) * s->m);
+
+	for (int j = 0; j < s->m; j++)
+	{
+		ids[j] = &s->items[s->idx[j]].event_id;
+		events[j] = &s->items[s->idx[j]].event;
+	}
+	pd_ingest_bulk_insert(ids, events, s->m);
+}
+
+/*
+ * items[idx[0..m)] through the bulk path (ingest_bulk.c), in a
+ * subtransaction; false if it does not apply or failed, e.g. on an
+ * event_id that is already there: then INSERT ... ON CONFLICT sorts it out.
+ */
+static bool
+try_bulk_insert(IngestItem *items, const int *idx, int m)
+{
+	int *first;
+	InsertStep step;
+	ErrorData *failure;
+
+	if (!pd_ingest_bulk_applicable())
+		return false;
+	first = palloc(sizeof(int) * m);
+	step.items = items;
+	step.idx = first;
+	step.m = first_occurrences(items, idx, m, first);
+	failure = run_in_subtransaction(bulk_step, &step);
+	if (failure != NULL)
+	{
+		elog(DEBUG1, "ingest falls back to INSERT: %s", failure->message);
+		return false;
+	}
+	for (int j = 0; j < step.m; j++)
+		items[first[j]].inserted = true;
+	return true;
+}
+
 /*
  * The valid events in one statement; if the database still refuses it
  * (a customer deleted meanwhile, a constraint added by the DBA), each event
@@ -353,7 +476,8 @@ insert_valid_events(IngestItem *items, int n)
 	for (int i = 0; i < n; i++)
 		if (items[i].ok)
 			idx[m++] = i;
-	if (m == 0 || try_insert(items, idx, m) == NULL)
+	if (m == 0 || try_bulk_insert(items, idx, m) ||
+	    try_insert(items, idx, m) == NULL)
 		return;
 	for (int j = 0; j < m; j++)
 	{
@@ -463,12 +587,15 @@ enum
 static void
 load_trigger_rules(TriggerRules *rules)
 {
+	static SPIPlanPtr plan = NULL;
+
 	memset(rules, 0, sizeof(TriggerRules));
 	rules->min_amount_cents = PG_INT64_MAX;
-	SPI_execute("SELECT rule, coalesce((min_amount * 100)::int8, 0), "
-	            "extract(epoch FROM min_interval)::float8 "
-	            "FROM pre_delinquency.score_triggers WHERE enabled",
-	            true, 0);
+	pd_execute_kept(&plan,
+	                "SELECT rule, coalesce((min_amount * 100)::int8, 0), "
+	                "extract(epoch FROM min_interval)::float8 "
+	                "FROM pre_delinquency.score_triggers WHERE enabled",
+	                0, NULL, NULL, NULL, true);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple t = SPI_tuptable->vals[r];
@@ -543,8 +670,8 @@ matching_interval(const TriggerRules *rules, const PdTxnEvent *e)
 static void
 reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 {
+	static SPIPlanPtr due_plan = NULL;
 	TriggerRules rules;
-	HASHCTL ctl;
 	HTAB *picked;
 	HASH_SEQ_STATUS seq;
 	Candidate *cand;
@@ -557,12 +684,8 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 	TimestampTz *as_of;
 
 	load_trigger_rules(&rules);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(pg_uuid_t);
-	ctl.entrysize = sizeof(Candidate);
-	ctl.hcxt = CurrentMemoryContext;
-	picked = hash_create("ingest candidates", Max(n, 16), &ctl,
-	                     HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	picked = pd_batch_hash("ingest candidates", sizeof(pg_uuid_t),
+	                       sizeof(Candidate), n);
 	for (int i = 0; i < n; i++)
 	{
 		double secs_i;
@@ -593,12 +716,13 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	args[1] = PointerGetDatum(construct_array(
 	    secs, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	SPI_execute_with_args(
+	pd_execute_kept(
+	    &due_plan,
 	    "SELECT c FROM unnest($1, $2) AS u(c, s) WHERE s = 0 OR NOT EXISTS ("
 	    "  SELECT FROM pre_delinquency.risk_scores r WHERE r.customer_id = "
 	    "u.c "
 	    "  AND r.scored_at > now() - make_interval(secs => u.s)) ORDER BY c",
-	    2, types, args, NULL, true, 0);
+	    2, types, args, NULL, true);
 
 	due = palloc(sizeof(pg_uuid_t) * Max(SPI_processed, 1));
 	as_of = palloc(sizeof(TimestampTz) * Max(SPI_processed, 1));
@@ -624,6 +748,7 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 static void
 set_source_event_time(IngestItem *items, int n)
 {
+	static SPIPlanPtr plan = NULL;
 	int64_t earliest = PG_INT64_MAX;
 	char text[32];
 	Oid type = TEXTOID;
@@ -638,9 +763,10 @@ set_source_event_time(IngestItem *items, int n)
 	else
 		pd_format_iso_time(earliest, text);
 	arg = CStringGetTextDatum(text);
-	SPI_execute_with_args(
+	pd_execute_kept(
+	    &plan,
 	    "SELECT set_config('pre_delinquency.source_event_time', $1, true)", 1,
-	    &type, &arg, NULL, false, 0);
+	    &type, &arg, NULL, false);
 }
 
 typedef struct ReassessStep
@@ -689,7 +815,7 @@ pd_ingest_apply(const PdIngestMessage *messages, int n, PdIngestStats *stats)
 
 	SPI_connect();
 	parse_items(items, messages, n);
-	reject_unknown_customers(items, n);
+	lock_known_customers(items, n);
 	insert_valid_events(items, n);
 	for (int i = 0; i < n; i++)
 	{

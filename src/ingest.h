@@ -44,4 +44,19 @@ typedef struct PdIngestStats
 extern void pd_ingest_apply(const PdIngestMessage *messages, int n,
                             PdIngestStats *stats);
 
+/*
+ * SPI_execute_plan of sql through a plan prepared on first use and kept
+ * for the backend's life in *plan (NULL at first); for statements run on
+ * every batch.
+ */
+/* A hash table for one batch, in the current memory context (HASH_BLOBS). */
+struct HTAB;
+extern struct HTAB *pd_batch_hash(const char *name, Size keysize,
+                                  Size entrysize, long nelem);
+
+struct _SPI_plan;
+extern int pd_execute_kept(struct _SPI_plan **plan, const char *sql, int nargs,
+                           Oid *types, Datum *args, const char *nulls,
+                           bool read_only);
+
 #endif

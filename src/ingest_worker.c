@@ -27,6 +27,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -221,8 +222,13 @@ close_consumer(rd_kafka_t *rk)
 }
 
 /*
- * Polls until the batch is full, batch_wait has passed, SIGTERM, or (while
- * no message comes) SIGHUP.
+ * Polls until the batch is full, no more events are queued, batch_wait has
+ * passed since its first event, or SIGTERM; returns 0 after 100 ms without
+ * any, so that the main loop sees SIGHUP. Once it holds an event it does not
+ * wait for events that have not arrived: while one batch is applied the
+ * next one queues up, so batches grow with the rate by themselves and a lone
+ * event is applied at once. batch_wait bounds a batch while events keep
+ * coming.
  */
 static int
 poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
@@ -232,21 +238,14 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 
 	while (n < pd_batch_size && !got_sigterm)
 	{
-		long wait =
-		    deadline == 0 ? 100 : (deadline - GetCurrentTimestamp()) / 1000;
 		rd_kafka_message_t *m;
 
-		if (deadline != 0 && wait <= 0)
+		if (n > 0 && GetCurrentTimestamp() >= deadline)
 			break;
-		m = rd_kafka_consumer_poll(rk, (int) Max(wait, 0));
+		m = rd_kafka_consumer_poll(rk, n == 0 ? 100 : 0);
 		CHECK_FOR_INTERRUPTS();
 		if (m == NULL)
-		{
-			/* idle: still answer SIGHUP (new settings, new credentials) */
-			if (n > 0 || deadline != 0 || ConfigReloadPending)
-				break;
-			continue;
-		}
+			break;
 		if (m->err)
 		{
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -265,34 +264,56 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 	return n;
 }
 
-/* Upserts the next offset of every partition the batch read from. */
+/*
+ * Upserts the next offset of every partition the batch read from, in one
+ * statement whose plan is kept (batches are frequent at low rates).
+ */
 static void
 store_offsets(rd_kafka_message_t **batch, int n)
 {
+	static SPIPlanPtr plan = NULL;
+	Datum *topics = palloc(sizeof(Datum) * n);
+	Datum *partitions = palloc(sizeof(Datum) * n);
+	Datum *offsets = palloc(sizeof(Datum) * n);
+	rd_kafka_topic_t **rkts = palloc(sizeof(rd_kafka_topic_t *) * n);
+	int m = 0;
+	Oid types[4] = {TEXTOID, TEXTARRAYOID, INT4ARRAYOID, INT8ARRAYOID};
+	Datum args[4];
+
 	for (int i = 0; i < n; i++)
 	{
-		bool last_of_partition = true;
-		Oid types[4] = {TEXTOID, TEXTOID, INT4OID, INT8OID};
-		Datum args[4];
+		int k = 0;
 
-		for (int j = i + 1; j < n && last_of_partition; j++)
-			last_of_partition = !(batch[j]->rkt == batch[i]->rkt &&
-			                      batch[j]->partition == batch[i]->partition);
-		if (!last_of_partition)
-			continue;
-		args[0] = CStringGetTextDatum(pd_consumer_group);
-		args[1] = CStringGetTextDatum(rd_kafka_topic_name(batch[i]->rkt));
-		args[2] = Int32GetDatum(batch[i]->partition);
-		args[3] = Int64GetDatum(batch[i]->offset + 1);
-		SPI_execute_with_args(
-		    "INSERT INTO pre_delinquency.kafka_offsets AS k "
-		    "(consumer_group, topic, kafka_partition, next_offset) "
-		    "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, "
-		    "kafka_partition) "
-		    "DO UPDATE SET next_offset = excluded.next_offset, updated_at = "
-		    "now()",
-		    4, types, args, NULL, false, 0);
+		while (k < m && !(rkts[k] == batch[i]->rkt &&
+		                  DatumGetInt32(partitions[k]) == batch[i]->partition))
+			k++;
+		if (k == m)
+		{
+			rkts[m] = batch[i]->rkt;
+			topics[m] =
+			    CStringGetTextDatum(rd_kafka_topic_name(batch[i]->rkt));
+			partitions[m] = Int32GetDatum(batch[i]->partition);
+			offsets[m++] = Int64GetDatum(batch[i]->offset + 1);
+		}
+		else if (batch[i]->offset + 1 > DatumGetInt64(offsets[k]))
+			offsets[k] = Int64GetDatum(batch[i]->offset + 1);
 	}
+	args[0] = CStringGetTextDatum(pd_consumer_group);
+	args[1] = PointerGetDatum(
+	    construct_array(topics, m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(
+	    construct_array(partitions, m, INT4OID, 4, true, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(
+	    offsets, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	pd_execute_kept(&plan,
+	                "INSERT INTO pre_delinquency.kafka_offsets AS k "
+	                "(consumer_group, topic, kafka_partition, next_offset) "
+	                "SELECT $1, t, p, o FROM unnest($2, $3, $4) AS u(t, p, o) "
+	                "ORDER BY t, p "
+	                "ON CONFLICT (consumer_group, topic, kafka_partition) "
+	                "DO UPDATE SET next_offset = excluded.next_offset, "
+	                "updated_at = now()",
+	                4, types, args, NULL, false);
 }
 
 /* The same offsets to Kafka, after our commit: only a mirror for lag tools. */
@@ -306,18 +327,23 @@ mirror_offsets(rd_kafka_t *rk, rd_kafka_message_t **batch, int n)
 	{
 		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
 		    offsets, rd_kafka_topic_name(batch[i]->rkt), batch[i]->partition);
-		int64_t low, high;
 
 		if (p == NULL)
 			p = rd_kafka_topic_partition_list_add(
 			    offsets, rd_kafka_topic_name(batch[i]->rkt),
 			    batch[i]->partition);
 		p->offset = batch[i]->offset + 1;
-		if (rd_kafka_get_watermark_offsets(
-		        rk, rd_kafka_topic_name(batch[i]->rkt), batch[i]->partition,
-		        &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR)
-			pd_stats_high_watermark(rd_kafka_topic_name(batch[i]->rkt),
-			                        batch[i]->partition, high);
+	}
+	/* once per partition, not per message */
+	for (int k = 0; k < offsets->cnt; k++)
+	{
+		rd_kafka_topic_partition_t *p = &offsets->elems[k];
+		int64_t low, high;
+
+		if (rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &low,
+		                                   &high) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			pd_stats_high_watermark(p->topic, p->partition, high);
 	}
 	(void) rd_kafka_commit(rk, offsets, 1 /* async */);
 	rd_kafka_topic_partition_list_destroy(offsets);

@@ -33,7 +33,7 @@ char *pd_transactions_topic = NULL;
 char *pd_predictions_topic = NULL;
 char *pd_interventions_topic = NULL;
 char *pd_consumer_group = NULL;
-int pd_batch_size = 5000;
+int pd_batch_size = 20000;
 int pd_batch_wait_ms = 10;
 static char *pd_source_event_time = NULL;
 
@@ -131,11 +131,12 @@ pd_define_pipeline_gucs(void)
 	                           check_positive_name, NULL, NULL);
 	DefineCustomIntVariable("pre_delinquency.batch_size",
 	                        "Most events in one ingest transaction.", NULL,
-	                        &pd_batch_size, 5000, 1, 100000, PGC_SIGHUP, 0,
+	                        &pd_batch_size, 20000, 1, 100000, PGC_SIGHUP, 0,
 	                        NULL, NULL, NULL);
 	DefineCustomIntVariable("pre_delinquency.batch_wait",
-	                        "Longest wait to fill an ingest batch.", NULL,
-	                        &pd_batch_wait_ms, 10, 1, 60000, PGC_SIGHUP,
+	                        "Longest an ingest batch collects events while "
+	                        "more keep arriving.",
+	                        NULL, &pd_batch_wait_ms, 10, 1, 60000, PGC_SIGHUP,
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable(
 	    "pre_delinquency.source_event_time",
