@@ -304,7 +304,7 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	peer_rss=$(( peer_rss + $(sed -n 's/^peer_ingest_rss_anon_kb //p' "$stream_dir/figures") ))
 	figure ext_rss_kb "$ext_rss"
 	figure peer_rss_kb "$peer_rss"
-	echo "ingest worker private memory (RssAnon) before / after $(q "SELECT sum(events) FROM pre_delinquency.worker_status WHERE worker = 'ingest'") events: ${rss_before} kB / $(rss) kB"
+	echo "ingest worker private memory (RssAnon) before / after the streaming runs: ${rss_before} kB / $(rss) kB"
 ) | tee "$stream_dir/results"
 stream_results=$(grep -E "^(ingest|end to end|peer:)|RssAnon" "$stream_dir/results" || true)
 

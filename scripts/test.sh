@@ -6,6 +6,8 @@
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
+#   5. the quick side-by-side benchmark against the peer (scripts/bench.sh
+#      --quick): both sides ran and the peer agreed; figures printed only
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -108,6 +110,10 @@ PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.s
 
 say "streaming end to end through the workers (test/stream)"
 run_suite stream build/stream.log test/stream/test_stream.sh
+
+say "the side-by-side benchmark against the seed's architecture, quick (scripts/bench.sh --quick)"
+run_suite bench build/bench_quick.log scripts/bench.sh --quick
+sed -n '/^pre_delinquency vs the peer/,/^(the bench took/p' build/bench_quick.log | sed 's/^/    /'
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
