@@ -15,7 +15,6 @@ import math
 from datetime import date, timedelta
 
 import numpy as np
-import pandas as pd
 
 FEATURE_NAMES = [
     "salary_delay_days", "salary_amount_deviation_pct", "salary_missed_count_180d",
