@@ -2,7 +2,8 @@
 #
 #   make            build the extension            make install   install it
 #   make demo       set up everything, show a bank  make test      every test suite
-#   make bench      benchmarks                      make format    clang-format the C
+#   make bench      benchmarks, side by side with   make format    clang-format the C
+#                   the seed's architecture (bench-quick: the smoke run make test does)
 #
 # The front-door targets first install missing Debian packages (scripts/deps.sh),
 # so they work on a fresh machine where pg_config does not exist yet.
@@ -52,7 +53,7 @@ endif
 # PGXS tracks no header dependencies: rebuild every object when a header changes.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps demo test bench format scratch-start scratch-stop
+.PHONY: deps demo test bench bench-quick format scratch-start scratch-stop
 
 deps:
 	@scripts/deps.sh
@@ -65,6 +66,9 @@ test: deps
 
 bench: deps
 	@scripts/bench.sh
+
+bench-quick: deps
+	@scripts/bench.sh --quick
 
 format:
 	clang-format -i src/*.c src/*.h

@@ -1,28 +1,68 @@
 #!/usr/bin/env bash
-# make bench: per-call latency of customer_features, score_customer and
-# explain_customer over 1,000 customers with one year of history; the cost of
-# customer_features at five years of history against one year (ratio); and
-# assess_all's throughput over a 10,000-customer book. Timings are printed,
-# never asserted.
+# make bench: pre_delinquency's own figures, then a race against the peer
+# (bench/peer/: the seed system's architecture re-created in Python, FastAPI +
+# pandas + xgboost + confluent-kafka) on the same bank and the same event
+# streams, in one run.
 #
-# BENCH_STREAM_ONLY=1 runs only the streaming part (workers, embedded
-# broker); its scratch cluster listens on PD_BENCH_STREAM_PORT (55444).
+#   scripts/bench.sh          everything (about 10 minutes on 2 cores)
+#   scripts/bench.sh --quick  the smoke run make test does: a small bank and
+#                             small samples, no per-call banks; prints the
+#                             figures and "check bench_quick_* ok|FAILED" lines
+#                             (both sides ran, the peer agreed), nothing else
+#                             is asserted
+#
+# pre_delinquency alone (not in --quick): per-call latency of
+# customer_features, score_customer and explain_customer over 1,000 customers
+# with one year of history; customer_features at five years against one year;
+# assess_all over a 10,000-customer book; the workers' ingest rates and
+# end-to-end latency at 5,000 events/s.
+#
+# Side by side, in a cluster with the workers and an embedded broker: the peer
+# works on a copy of the bank (schema peer) and consumes copies of the streams
+# (its own topics, the same pd_simulate seeds); first it must agree with
+# pre_delinquency on the features and scores of a sample (the bench fails if
+# not). Then: score latency, score-and-record latency, bulk re-score, ingest
+# rates and end-to-end latency at a fixed rate, private memory. The peer is
+# slow, so its samples are smaller: rates are compared, never totals.
+#
+# Ports (defaults stay clear of make test's): PD_PORT (per-call cluster),
+# PD_BENCH_PORT (the stream cluster, 55444), PD_BENCH_PEER_PORT (the peer's
+# service, 55450), PD_BENCH_BROKER_PORT (the broker, 0: the kernel picks).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$PD_ROOT"
 
+quick=0
+case "${1:-}" in
+--quick) quick=1 ;;
+"") ;;
+*) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
+
 BENCH_CUSTOMERS=${BENCH_CUSTOMERS:-1000}
 BENCH_BOOK=${BENCH_BOOK:-10000}
 BENCH_ROUNDS=${BENCH_ROUNDS:-5}
-BENCH_STREAM_ONLY=${BENCH_STREAM_ONLY:-}
-STREAM_PORT=${PD_BENCH_STREAM_PORT:-55444}
+STREAM_PORT=${PD_BENCH_PORT:-55444}
+PEER_PORT=${PD_BENCH_PEER_PORT:-55450}
+BROKER_PORT=${PD_BENCH_BROKER_PORT:-0}
+E2E_RATE=200 # events/s, both sides
 END_TIME='2025-06-30 00:00+00'
 AS_OF='2025-06-01 00:00+00'
+if [ "$quick" = 1 ]; then
+	STREAM_CUSTOMERS=200 STREAM_DAYS=200 INGEST_EVENTS=10000
+	PEER_AGREE=20 PEER_CALLS=20 PEER_BULK=20 PEER_EVENTS=100 E2E_EVENTS=200
+else
+	STREAM_CUSTOMERS=$BENCH_CUSTOMERS STREAM_DAYS=365 INGEST_EVENTS=100000
+	PEER_AGREE=200 PEER_CALLS=100 PEER_BULK=200 PEER_EVENTS=1000 E2E_EVENTS=1000
+fi
 
 say "building and installing"
 build_and_install
-say "starting the scratch PostgreSQL on port $PD_PORT"
-start_scratch
+scripts/venv.sh
+
+# ---------------------------------------------------------------------------
+# pre_delinquency alone: per-call latency and the book
+# ---------------------------------------------------------------------------
 
 # Per-call wall time, measured in the backend around each call (no client
 # round trip); includes a plpgsql loop overhead of about a microsecond.
@@ -73,44 +113,67 @@ time_calls() { # database, kind
 
 row() { printf '%-24s %8s %10.4f %10.4f %10.4f %14.1f\n' "$@"; }
 
-if [ -z "$BENCH_STREAM_ONLY" ]; then
-say "a bank of $BENCH_CUSTOMERS customers with 1 year of history"
-generate_bank pd_bench_1y "$BENCH_CUSTOMERS" 365 7
-read -r f1_calls f1_p50 f1_p99 f1_mean f1_rows < <(time_calls pd_bench_1y features)
-read -r s_calls s_p50 s_p99 s_mean s_rows < <(time_calls pd_bench_1y score)
-read -r e_calls e_p50 e_p99 e_mean e_rows < <(time_calls pd_bench_1y explain)
-say "the same customers with 5 years of history"
-generate_bank pd_bench_5y "$BENCH_CUSTOMERS" 1825 7
-read -r f5_calls f5_p50 f5_p99 f5_mean f5_rows < <(time_calls pd_bench_5y features)
+if [ "$quick" = 0 ]; then
+	say "starting the scratch PostgreSQL on port $PD_PORT"
+	start_scratch
+	say "a bank of $BENCH_CUSTOMERS customers with 1 year of history"
+	generate_bank pd_bench_1y "$BENCH_CUSTOMERS" 365 7
+	read -r f1_calls f1_p50 f1_p99 f1_mean f1_rows < <(time_calls pd_bench_1y features)
+	read -r s_calls s_p50 s_p99 s_mean s_rows < <(time_calls pd_bench_1y score)
+	read -r e_calls e_p50 e_p99 e_mean e_rows < <(time_calls pd_bench_1y explain)
+	say "the same customers with 5 years of history"
+	generate_bank pd_bench_5y "$BENCH_CUSTOMERS" 1825 7
+	read -r f5_calls f5_p50 f5_p99 f5_mean f5_rows < <(time_calls pd_bench_5y features)
 
-say "assess_all over a book of $BENCH_BOOK customers (1 year of history)"
-generate_bank pd_bench_book "$BENCH_BOOK" 365 77
-assess_seconds=$(psql -qXAt -d pd_bench_book -v ON_ERROR_STOP=1 <<SQL
+	say "assess_all over a book of $BENCH_BOOK customers (1 year of history)"
+	generate_bank pd_bench_book "$BENCH_BOOK" 365 77
+	assess_seconds=$(psql -qXAt -d pd_bench_book -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;
 SELECT pre_delinquency.assess_all('$AS_OF');  -- warms the caches
 CREATE TEMP TABLE t AS SELECT clock_timestamp() AS started;
 SELECT pre_delinquency.assess_all('$AS_OF');
 SELECT extract(epoch FROM clock_timestamp() - started) FROM t;
 SQL
-)
-assess_seconds=$(echo "$assess_seconds" | tail -1)
+	)
+	assess_seconds=$(echo "$assess_seconds" | tail -1)
 fi
 
-say "streaming through the workers: embedded broker, $BENCH_CUSTOMERS customers"
+# ---------------------------------------------------------------------------
+# The stream cluster: the workers, the broker and the peer
+# ---------------------------------------------------------------------------
 stream_dir=$(mktemp -d /tmp/pd_bench_stream.XXXXXX)
-bin/pd_broker --partitions 16 >"$stream_dir/broker.out" 2>"$stream_dir/broker.log" &
-broker_pid=$!
-trap 'kill $broker_pid 2>/dev/null; PD_PORT=$STREAM_PORT scripts/pg_scratch.sh destroy >/dev/null 2>&1; rm -rf "$stream_dir"' EXIT
+cleanup() {
+	local f
+	for f in "$stream_dir"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	PD_PORT=$STREAM_PORT scripts/pg_scratch.sh destroy >/dev/null 2>&1
+	rm -rf "$stream_dir"
+}
+trap cleanup EXIT
+say "streaming: embedded broker, the workers, and the peer; $STREAM_CUSTOMERS customers"
+peer_topics=peer-ingest-only,peer-ingest,peer-e2e,peer-predictions-stream
+bin/pd_broker --port "$BROKER_PORT" --partitions 16 \
+	--topics "transactions-stream,predictions-stream,interventions-stream,$peer_topics" \
+	>"$stream_dir/broker.out" 2>"$stream_dir/broker.log" &
+echo $! >"$stream_dir/broker.pid"
 for _ in $(seq 50); do [ -s "$stream_dir/broker.out" ] && break; sleep 0.1; done
 brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
+[ -n "$brokers" ] || { cat "$stream_dir/broker.log" >&2; echo "pd_broker did not start (log above)." >&2; exit 1; }
 (
 	export PD_PORT=$STREAM_PORT PD_DB=pd_bench_stream
 	scripts/pg_scratch.sh destroy >/dev/null 2>&1
 	scripts/pg_scratch.sh start
 	eval "$(scripts/pg_scratch.sh env)"
 	q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+	figure() { echo "$1 $2" >>"$stream_dir/figures"; }
+	py=.venv/bin/python
+	api=http://127.0.0.1:$PEER_PORT
+
 	q "CREATE EXTENSION pre_delinquency"
-	q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic($BENCH_CUSTOMERS, 365, 7)" >/dev/null
+	q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic($STREAM_CUSTOMERS, $STREAM_DAYS, 7)" >/dev/null
+	q "VACUUM ANALYZE"
+	psql -qX -v ON_ERROR_STOP=1 -f bench/peer/schema.sql
 	psql -qX -c "LOAD 'pre_delinquency'" \
 		-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
 		-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
@@ -121,61 +184,237 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		[ "$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE state IN ('assigned', 'idle')")" = 2 ] && break
 		sleep 0.2
 	done
-	# private memory only: VmRSS also counts the shared buffers the worker touched
-	rss() { awk '/RssAnon/ { print $2 }' /proc/"$(ingest_pid)"/status; }
-	ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'"; }
+
+	# The peer's service: two uvicorn workers (one per core, the seed's best case).
+	PEER_MODEL=models/pre_delinquency_model.json OMP_NUM_THREADS=1 \
+		.venv/bin/uvicorn --app-dir bench/peer service:app --host 127.0.0.1 --port "$PEER_PORT" \
+		--workers 2 --log-level warning --no-access-log >"$stream_dir/service.log" 2>&1 &
+	echo $! >"$stream_dir/service.pid"
+	if ! $py bench/peer/driver.py health --api "$api" --timeout 120; then
+		tail -20 "$stream_dir/service.log"
+		exit 1
+	fi
+
+	echo "the race is honest only if both compute the same: checking the peer"
+	agree_as_of=$(q "SELECT now() - interval '2 days 3 hours 17 minutes'")
+	if $py bench/peer/driver.py agree --api "$api" --sample "$PEER_AGREE" --as-of "$agree_as_of" \
+		>"$stream_dir/agree.out"; then
+		grep -v '^result ' "$stream_dir/agree.out"
+		figure agree_customers "$(sed -n 's/^result agree_customers //p' "$stream_dir/agree.out")"
+	else
+		grep -v '^result ' "$stream_dir/agree.out"
+		[ "$quick" = 1 ] && echo "check bench_quick_peer_agrees FAILED"
+		echo "The peer does not compute what pre_delinquency computes: no timing is meaningful (see above)." >&2
+		exit 1
+	fi
+
+	# One client, one call at a time; the extension over SQL, the peer over HTTP.
+	for path in score record; do
+		$py bench/peer/driver.py score --side ext --path "$path" --sample "$STREAM_CUSTOMERS" >"$stream_dir/$path-ext.out"
+		$py bench/peer/driver.py score --side peer --path "$path" --api "$api" --sample "$PEER_CALLS" >"$stream_dir/$path-peer.out"
+		grep -hv '^result ' "$stream_dir/$path-ext.out" "$stream_dir/$path-peer.out"
+		sed -n 's/^result //p' "$stream_dir/$path-ext.out" "$stream_dir/$path-peer.out" >>"$stream_dir/figures"
+	done
+	$py bench/peer/driver.py bulk --side ext >"$stream_dir/bulk-ext.out"
+	$py bench/peer/driver.py bulk --side peer --api "$api" --sample "$PEER_BULK" --concurrency 2 >"$stream_dir/bulk-peer.out"
+	grep -hv '^result ' "$stream_dir/bulk-ext.out" "$stream_dir/bulk-peer.out"
+	sed -n 's/^result //p' "$stream_dir/bulk-ext.out" "$stream_dir/bulk-peer.out" >>"$stream_dir/figures"
+
+	# private memory only: VmRSS also counts the shared buffers a backend touched
+	rss_of() { awk '/RssAnon/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+	worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency $1'"; }
+	rss() { rss_of "$(worker_pid ingest)"; }
 	# CPU time of the ingest worker in clock ticks: on a shared machine the
 	# wall-clock rate depends on the neighbours, the CPU per event much less.
-	cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$(ingest_pid)"/stat; }
-	ingest_rate() { # events, label
+	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(worker_pid ingest)/stat"; }
+	ingest_rate() { # events, label, figure name
 		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
 		local target=$(( $(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats") + $1 ))
-		local c0=$(cpu_ticks)
-		local t0=$(date +%s.%N)
+		local t0 rate c0
+		c0=$(cpu_ticks)
+		t0=$(date +%s.%N)
 		bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed 11 >/dev/null 2>&1
 		for _ in $(seq 1200); do
 			[ "$(q "SELECT events_consumed >= $target FROM pre_delinquency.pipeline_stats")" = t ] && break
 			sleep 0.1
 		done
-		local t1=$(date +%s.%N)
-		local c1=$(cpu_ticks)
-		awk -v n="$1" -v a="$t0" -v b="$t1" -v l="$2" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event)\n", l, n / (b - a), c / hz * 1e6 / n }'
+		rate=$(awk -v n="$1" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", n / (b - a) }')
+		awk -v n="$1" -v r="$rate" -v l="$2" -v c="$(($(cpu_ticks) - c0))" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event)\n", l, r, c / hz * 1e6 / n }'
+		figure "$3" "$rate"
 	}
+	e2e() { # events, delay_ms, seed, label, figure prefix
+		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
+		bin/pd_simulate "$1" "$2" --brokers "$brokers" --dsn "" --seed "$3" >/dev/null 2>&1
+		for _ in $(seq 600); do
+			[ "$(q "SELECT events_consumed >= $1 AND outbox_depth = 0 FROM pre_delinquency.pipeline_stats")" = t ] && break
+			sleep 0.1
+		done
+		q "SELECT format('%-44s p50 %s ms, p99 %s ms (%s predictions)', '$4',
+		          round(end_to_end_p50_ms::numeric, 1), round(end_to_end_p99_ms::numeric, 1), produced)
+		   FROM pre_delinquency.pipeline_stats"
+		q "SELECT '$5_p50_ms ' || round(end_to_end_p50_ms::numeric, 1) || E'\n$5_p99_ms ' ||
+		          round(end_to_end_p99_ms::numeric, 1) || E'\n$5_produced ' || produced
+		   FROM pre_delinquency.pipeline_stats" >>"$stream_dir/figures"
+	}
+	# One run of the peer's processor on its own topic: start it, wait for its
+	# partitions, stream the events, wait for it to consume them all.
+	peer_stream() { # name, events, delay_ms, seed, label, processor options...
+		local name=$1 events=$2 delay=$3 seed=$4 label=$5 t0 pid
+		shift 5
+		$py bench/peer/processor.py --brokers "$brokers" --topic "peer-$name" --group "peer-$name" \
+			--api "$api" --expect "$events" --ready "$stream_dir/$name.ready" \
+			--stats "$stream_dir/$name.json" "$@" 2>"$stream_dir/$name.log" &
+		pid=$!
+		echo $pid >"$stream_dir/processor.pid"
+		for _ in $(seq 600); do [ -f "$stream_dir/$name.ready" ] && break; sleep 0.1; done
+		t0=$(date +%s.%N)
+		bin/pd_simulate "$events" "$delay" --brokers "$brokers" --topic "peer-$name" --dsn "" \
+			--seed "$seed" >/dev/null 2>&1
+		if ! wait "$pid"; then
+			tail -5 "$stream_dir/$name.log"
+			echo "The peer's processor did not consume its $events events ($name): log above." >&2
+			exit 1
+		fi
+		rm -f "$stream_dir/processor.pid"
+		$py bench/peer/driver.py stream --stats "$stream_dir/$name.json" --start "$t0" |
+			sed -n "s/^result /peer_${name}_/p" >>"$stream_dir/figures"
+		awk -v n="peer_${name}_" -v l="$label" '
+			index($1, n) == 1 { f[substr($1, length(n) + 1)] = $2 }
+			END { if (f["acked"] > 0)
+			        printf "%-44s %10.1f events/s, p50 %s ms, p99 %s ms (%d predictions)\n", l, f["events_per_s"], f["p50_ms"], f["p99_ms"], f["acked"]
+			      else
+			        printf "%-44s %10.1f events/s\n", l, f["events_per_s"] }' "$stream_dir/figures"
+	}
+
 	rss_before=$(rss)
 	q "UPDATE pre_delinquency.score_triggers SET enabled = false"
-	ingest_rate 100000 "ingest only (no trigger enabled)"
+	ingest_rate "$INGEST_EVENTS" "ingest only (no trigger enabled)" ext_ingest_only_per_s
+	peer_stream ingest-only "$PEER_EVENTS" 0 11 "peer: ingest only (no trigger)" --no-triggers
 	q "UPDATE pre_delinquency.score_triggers SET enabled = (rule <> 'every_transaction')"
-	ingest_rate 100000 "ingest with the default score_triggers"
-	q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
-	bin/pd_simulate 25000 0.2 --brokers "$brokers" --dsn "" --seed 12 >/dev/null 2>&1
-	for _ in $(seq 600); do
-		[ "$(q "SELECT events_consumed >= 25000 AND outbox_depth = 0 FROM pre_delinquency.pipeline_stats")" = t ] && break
-		sleep 0.1
+	ingest_rate "$INGEST_EVENTS" "ingest with the default score_triggers" ext_ingest_per_s
+	peer_stream ingest "$PEER_EVENTS" 0 11 "peer: ingest with the same triggers"
+	if [ "$quick" = 0 ]; then
+		e2e 25000 0.2 12 "end to end at 5,000 events/s" ext_e2e5000
+	fi
+	delay=$(awk -v r="$E2E_RATE" 'BEGIN { print 1000 / r }')
+	e2e "$E2E_EVENTS" "$delay" 13 "end to end at $E2E_RATE events/s" ext_e2e
+	peer_stream e2e "$E2E_EVENTS" "$delay" 13 "peer: end to end at $E2E_RATE events/s"
+
+	ext_rss=$(( $(rss) + $(rss_of "$(worker_pid relay)") ))
+	peer_rss=$(rss_of "$(cat "$stream_dir/service.pid")")
+	for child in $(ps -o pid= --ppid "$(cat "$stream_dir/service.pid")"); do
+		peer_rss=$(( peer_rss + $(rss_of "$child") ))
 	done
-	q "SELECT format('%-44s p50 %s ms, p99 %s ms (%s predictions)', 'end to end at 5,000 events/s',
-	          round(end_to_end_p50_ms::numeric, 1), round(end_to_end_p99_ms::numeric, 1), produced)
-	   FROM pre_delinquency.pipeline_stats"
-	echo "ingest worker private memory (RssAnon) before / after $(q "SELECT sum(events) FROM pre_delinquency.worker_status WHERE worker = 'ingest'") + 200000 events: ${rss_before} kB / $(rss) kB"
+	peer_rss=$(( peer_rss + $(sed -n 's/^peer_ingest_rss_anon_kb //p' "$stream_dir/figures") ))
+	figure ext_rss_kb "$ext_rss"
+	figure peer_rss_kb "$peer_rss"
+	echo "ingest worker private memory (RssAnon) before / after the streaming runs: ${rss_before} kB / $(rss) kB"
 ) | tee "$stream_dir/results"
-stream_results=$(grep -E "events/s|end to end|RSS" "$stream_dir/results")
+stream_results=$(grep -E "^(ingest|end to end|peer:)|RssAnon" "$stream_dir/results" || true)
+
+declare -A F
+while read -r key value; do F[$key]=$value; done <"$stream_dir/figures"
+num() { echo "${F[$1]:-nan}"; }
 
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
-printf '\n%s, %s cores, %s, PostgreSQL %s\n' "$(date -u +%F)" "$(nproc)" "$cpu" \
-	"$(psql -qXAt -d postgres -c 'SHOW server_version')"
-if [ -z "$BENCH_STREAM_ONLY" ]; then
-printf '%-24s %8s %10s %10s %10s %14s\n' "per call" calls p50_ms p99_ms mean_ms txns_in_120d
-row "customer_features 1y" "$f1_calls" "$f1_p50" "$f1_p99" "$f1_mean" "$f1_rows"
-row "customer_features 5y" "$f5_calls" "$f5_p50" "$f5_p99" "$f5_mean" "$f5_rows"
-row "score_customer 1y" "$s_calls" "$s_p50" "$s_p99" "$s_mean" "$s_rows"
-row "explain_customer 1y" "$e_calls" "$e_p50" "$e_p99" "$e_mean" "$e_rows"
-echo
-printf '%-36s %10.2f   (target <= 1.5)\n' "features 5y / 1y (p50)" "$(awk -v a="$f5_p50" -v b="$f1_p50" 'BEGIN { print a / b }')"
-printf '%-36s %10.4f   (target <= 0.15 ms)\n' "customer_features p50, 1y (ms)" "$f1_p50"
-printf '%-36s %10.4f   (target <= 0.2 ms)\n' "score_customer p50 (ms)" "$s_p50"
-printf '%-36s %10.4f   (target <= 1 ms)\n' "score_customer p99 (ms)" "$s_p99"
-printf '%-36s %10.0f   (target >= 20000)\n' "assess_all customers/s" "$(awk -v n="$BENCH_BOOK" -v s="$assess_seconds" 'BEGIN { print n / s }')"
-echo
+printf '\n%s, %s cores, %s, load average %s, %s\n' "$(date -u +%F)" "$(nproc)" "$cpu" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)" "$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --version)"
+
+if [ "$quick" = 0 ]; then
+	printf '%-24s %8s %10s %10s %10s %14s\n' "per call" calls p50_ms p99_ms mean_ms txns_in_120d
+	row "customer_features 1y" "$f1_calls" "$f1_p50" "$f1_p99" "$f1_mean" "$f1_rows"
+	row "customer_features 5y" "$f5_calls" "$f5_p50" "$f5_p99" "$f5_mean" "$f5_rows"
+	row "score_customer 1y" "$s_calls" "$s_p50" "$s_p99" "$s_mean" "$s_rows"
+	row "explain_customer 1y" "$e_calls" "$e_p50" "$e_p99" "$e_mean" "$e_rows"
+	echo
+	printf '%-36s %10.2f   (target <= 1.5)\n' "features 5y / 1y (p50)" "$(awk -v a="$f5_p50" -v b="$f1_p50" 'BEGIN { print a / b }')"
+	printf '%-36s %10.4f   (target <= 0.15 ms)\n' "customer_features p50, 1y (ms)" "$f1_p50"
+	printf '%-36s %10.4f   (target <= 0.2 ms)\n' "score_customer p50 (ms)" "$s_p50"
+	printf '%-36s %10.4f   (target <= 1 ms)\n' "score_customer p99 (ms)" "$s_p99"
+	printf '%-36s %10.0f   (target >= 20000)\n' "assess_all customers/s" "$(awk -v n="$BENCH_BOOK" -v s="$assess_seconds" 'BEGIN { print n / s }')"
+	echo
+	echo "streaming (targets: ingest only >= 100000, with triggers >= 50000 events/s; e2e p50 <= 20 ms, p99 <= 100 ms)"
+	echo "$stream_results" | grep -v '^peer:'
+	echo
 fi
-echo "streaming (targets: ingest only >= 100000, with triggers >= 50000 events/s; e2e p50 <= 20 ms, p99 <= 100 ms)"
-echo "$stream_results"
+
+# The side-by-side table: latencies as "p50 / p99", the ratio is how many
+# times better pre_delinquency is (peer / ext for times and memory, ext /
+# peer for rates).
+side() { # label, ext, peer, ratio (a plain number is rounded by fmt)
+	local e=$2 p=$3
+	[[ $e =~ ^[0-9.]+$ ]] && e=$(fmt "$e")
+	[[ $p =~ ^[0-9.]+$ ]] && p=$(fmt "$p")
+	printf '%-46s %18s %20s %8s\n' "$1" "$e" "$p" "$4"
+}
+fmt() { # a figure with the digits that matter
+	awk -v x="$1" 'BEGIN { if (x == "nan" || x == "") print "n/a"; else if (x < 1) printf "%.3f", x;
+	                       else if (x < 10) printf "%.2f", x; else if (x < 100) printf "%.1f", x;
+	                       else printf "%.0f", x }'
+}
+pair() { printf '%s / %s' "$(fmt "$1")" "$(fmt "$2")"; }
+times_better() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf (a / b < 10 ? "%.1fx" : "%.0fx"), a / b; else print "n/a" }'
+}
+echo "pre_delinquency vs the peer (the seed's architecture: FastAPI + pandas + xgboost + confluent-kafka)"
+echo "same bank ($STREAM_CUSTOMERS customers, $STREAM_DAYS days), same event streams; the peer agreed on $(num agree_customers) customers"
+side "" "pre_delinquency" "peer" "ratio"
+side "score, p50 / p99 ms (one client)" "$(pair "$(num score_ext_p50_ms)" "$(num score_ext_p99_ms)")" \
+	"$(pair "$(num score_peer_p50_ms)" "$(num score_peer_p99_ms)")" \
+	"$(times_better "$(num score_peer_p50_ms)" "$(num score_ext_p50_ms)")"
+side "score and record, p50 / p99 ms" "$(pair "$(num record_ext_p50_ms)" "$(num record_ext_p99_ms)")" \
+	"$(pair "$(num record_peer_p50_ms)" "$(num record_peer_p99_ms)")" \
+	"$(times_better "$(num record_peer_p50_ms)" "$(num record_ext_p50_ms)")"
+side "scores recorded/s (one client)" "$(num record_ext_per_s)" "$(num record_peer_per_s)" \
+	"$(times_better "$(num record_ext_per_s)" "$(num record_peer_per_s)")"
+side "bulk re-score of the book, customers/s" "$(num bulk_ext_per_s)" "$(num bulk_peer_per_s)" \
+	"$(times_better "$(num bulk_ext_per_s)" "$(num bulk_peer_per_s)")"
+side "ingest with the default triggers, events/s" "$(num ext_ingest_per_s)" "$(num peer_ingest_events_per_s)" \
+	"$(times_better "$(num ext_ingest_per_s)" "$(num peer_ingest_events_per_s)")"
+side "ingest only, events/s" "$(num ext_ingest_only_per_s)" "$(num peer_ingest-only_events_per_s)" \
+	"$(times_better "$(num ext_ingest_only_per_s)" "$(num peer_ingest-only_events_per_s)")"
+side "end to end at $E2E_RATE events/s, p50 / p99 ms" "$(pair "$(num ext_e2e_p50_ms)" "$(num ext_e2e_p99_ms)")" \
+	"$(pair "$(num peer_e2e_p50_ms)" "$(num peer_e2e_p99_ms)")" \
+	"$(times_better "$(num peer_e2e_p99_ms)" "$(num ext_e2e_p99_ms)")"
+side "private memory (RssAnon), MB" "$(awk -v k="$(num ext_rss_kb)" 'BEGIN { printf "%.0f", k / 1024 }')" \
+	"$(awk -v k="$(num peer_rss_kb)" 'BEGIN { printf "%.0f", k / 1024 }')" \
+	"$(times_better "$(num peer_rss_kb)" "$(num ext_rss_kb)")"
+echo "samples: pre_delinquency $STREAM_CUSTOMERS calls per latency row, the whole book, $INGEST_EVENTS events per ingest row;"
+echo "  the peer $PEER_CALLS calls, $PEER_BULK customers (2 clients, 2 uvicorn workers), $PEER_EVENTS events; $E2E_EVENTS events end to end."
+echo "  memory: pre_delinquency's ingest + relay workers; the peer's uvicorn master + workers + processor."
+
+met() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
+score_ratio=$(times_better "$(num score_peer_p50_ms)" "$(num score_ext_p50_ms)")
+ingest_ratio=$(times_better "$(num ext_ingest_per_s)" "$(num peer_ingest_events_per_s)")
+echo "targets:"
+printf '  %-52s %s (%s)\n' ">= 50x faster per score (p50)" \
+	"$(met "${score_ratio%x} >= 50")" "$score_ratio"
+printf '  %-52s %s (%s)\n' ">= 20x the ingest throughput (default triggers)" \
+	"$(met "${ingest_ratio%x} >= 20")" "$ingest_ratio"
+printf '  %-52s %s (%s ms; the peer: %s ms)\n' "end-to-end p99 <= 100 ms at $E2E_RATE events/s" \
+	"$(met "$(num ext_e2e_p99_ms) <= 100")" "$(num ext_e2e_p99_ms)" "$(num peer_e2e_p99_ms)"
+
+echo "(the bench took $SECONDS s)"
+if [ "$quick" = 1 ]; then
+	ok() { if [ "$1" = 0 ]; then echo ok; else echo FAILED; fi; }
+	positive() { awk -v x="$1" 'BEGIN { exit !(x + 0 > 0) }'; }
+	ext_ran=0
+	for k in score_ext_p50_ms record_ext_p50_ms bulk_ext_per_s ext_ingest_per_s ext_ingest_only_per_s ext_e2e_produced ext_rss_kb; do
+		positive "$(num $k)" || { ext_ran=1; echo "pre_delinquency figure $k missing or zero"; }
+	done
+	peer_ran=0
+	for k in score_peer_p50_ms record_peer_p50_ms bulk_peer_per_s peer_ingest_acked peer_e2e_acked peer_rss_kb; do
+		positive "$(num $k)" || { peer_ran=1; echo "peer figure $k missing or zero"; }
+	done
+	for name in ingest-only ingest; do
+		[ "$(num "peer_${name}_consumed")" = "$PEER_EVENTS" ] || { peer_ran=1; echo "peer $name consumed $(num "peer_${name}_consumed") of $PEER_EVENTS"; }
+	done
+	[ "$(num peer_e2e_consumed)" = "$E2E_EVENTS" ] || { peer_ran=1; echo "peer e2e consumed $(num peer_e2e_consumed) of $E2E_EVENTS"; }
+	agreed=1
+	positive "$(num agree_customers)" && agreed=0
+	echo "check bench_quick_peer_agrees $(ok $agreed)"
+	echo "check bench_quick_ext_ran $(ok $ext_ran)"
+	echo "check bench_quick_peer_ran $(ok $peer_ran)"
+	[ "$agreed$ext_ran$peer_ran" = 000 ]
+fi

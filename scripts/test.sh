@@ -9,6 +9,8 @@
 #      the embedded broker (test/event_json, test/tools, test/stream)
 #   5. the security review (test/security) and the upgrade path
 #      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
+#   6. the quick side-by-side benchmark against the peer (scripts/bench.sh
+#      --quick): both sides ran and the peer agreed; figures printed only
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -120,6 +122,10 @@ run_suite security build/security.log test/security/test_security.sh
 
 say "upgrade 0.1.0 -> 0.2.0: same catalog, pg_dump, under a running stream (test/upgrade)"
 run_suite upgrade build/upgrade.log test/upgrade/test_upgrade.sh
+
+say "the side-by-side benchmark against the seed's architecture, quick (scripts/bench.sh --quick)"
+run_suite bench build/bench_quick.log scripts/bench.sh --quick
+sed -n '/^pre_delinquency vs the peer/,/^(the bench took/p' build/bench_quick.log | sed 's/^/    /'
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
