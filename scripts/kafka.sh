@@ -162,8 +162,8 @@ start() { # dir, port, overrides...
 	shift 2
 	[[ $port =~ ^[0-9]+$ ]] || die "port '$port' is not a number"
 	fetch
-	if pid=$(running_pid "$dir"); then
-		echo "bootstrap.servers=127.0.0.1:$port"
+	if pid=$(running_pid "$dir"); then # already up: say where
+		echo "bootstrap.servers=$(sed -n 's|^advertised.listeners=PLAINTEXT://||p' "$dir/server.properties")"
 		return 0
 	fi
 	for p in "$port" $((port + 1)); do
