@@ -137,13 +137,12 @@ write_config() { # dir, port, key=value overrides...
 		default.replication.factor=1
 		min.insync.replicas=1
 		offsets.topic.replication.factor=1
-		# 50 by default: creating them makes a first group join take seconds
-		offsets.topic.num.partitions=8
 		transaction.state.log.replication.factor=1
 		transaction.state.log.min.isr=1
 		share.coordinator.state.topic.replication.factor=1
 		share.coordinator.state.topic.min.isr=1
-		# one consumer per group in the tests: no reason to wait for more
+		# 3 s by default, added to a new group's first join, to gather more
+		# members; the tests have one (Kafka's sample config says 0 as well)
 		group.initial.rebalance.delay.ms=0
 	EOF
 	local kv
