@@ -7,9 +7,11 @@
 #   4. ingest against a concurrent DELETE of the customer (test/ingest),
 #      the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
-#   5. the security review (test/security) and the upgrade path
+#   5. the workers end to end again against a real Apache Kafka broker
+#      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
+#   6. the security review (test/security) and the upgrade path
 #      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
-#   6. the quick side-by-side benchmark against the peer (scripts/bench.sh
+#   7. the quick side-by-side benchmark against the peer (scripts/bench.sh
 #      --quick): both sides ran and the peer agreed; figures printed only
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
@@ -115,7 +117,15 @@ say "the tools against the embedded broker (test/tools)"
 PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.sh
 
 say "streaming end to end through the workers (test/stream)"
+t0=$SECONDS
 run_suite stream build/stream.log test/stream/test_stream.sh
+echo "    ($((SECONDS - t0)) s)"
+
+say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"
+t0=$SECONDS
+PD_BROKER=kafka run_suite stream build/stream_kafka.log test/stream/test_stream.sh
+grep '^    (Kafka' build/stream_kafka.log
+echo "    ($((SECONDS - t0)) s)"
 
 say "security: no SQL built from strings, broker credentials kept secret (test/security)"
 run_suite security build/security.log test/security/test_security.sh
