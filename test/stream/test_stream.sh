@@ -16,9 +16,7 @@ work=$(mktemp -d /tmp/pd_stream_test.XXXXXX)
 failed=0
 broker_pid=
 
-check() { # name, condition (0 = ok), detail
-	if [ "$2" -eq 0 ]; then echo "check $1 ok $3"; else echo "check $1 FAILED $3"; failed=1; fi
-}
+source test/stream/lib.sh
 
 cleanup() {
 	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
@@ -38,8 +36,6 @@ start_broker() { # [port]
 	[ -n "$brokers" ] || { echo "pd_broker did not start:"; cat "$work/broker.err"; exit 1; }
 }
 
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-
 generate() { # batch number, events, bad events
 	psql -qXAt -v ON_ERROR_STOP=1 -v batch="$1" -v events="$2" -v bad="$3" -v seed=0.5 \
 		-f test/stream/events.sql >"$work/events.$1" || { echo "could not generate events"; exit 1; }
@@ -49,30 +45,9 @@ generate() { # batch number, events, bad events
 
 send() { kcat -b "$brokers" -P -t transactions-stream -K'|' -l "$work/events.$1"; }
 
-wait_for() { # sql that returns t when done, seconds
-	for _ in $(seq $(($2 * 5))); do
-		[ "$(q "$1")" = t ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'"; }
-
 # --- set-up: broker, database, extension, bank, then the workers ---------
 start_broker
-scripts/pg_scratch.sh destroy >/dev/null 2>&1
-scripts/pg_scratch.sh start || exit 1
-eval "$(scripts/pg_scratch.sh env)"
-q "CREATE EXTENSION pre_delinquency"
-q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic(300, 200, 17)" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 \
-	-c "LOAD 'pre_delinquency'" \
-	-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
-	-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
-	-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" \
-	-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '20ms'"
-scripts/pg_scratch.sh stop && scripts/pg_scratch.sh start || exit 1
+start_pipeline_cluster "$brokers" 300
 base_txns=$(q "SELECT count(*) FROM pre_delinquency.transactions")
 
 workers=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'")
