@@ -3,6 +3,7 @@
 #   make            build the extension            make install   install it
 #   make demo       set up everything, show a bank  make test      every test suite
 #   make bench      benchmarks                      make format    clang-format the C
+#   make test-faults  fault injection against a real Apache Kafka broker
 #
 # The front-door targets first install missing Debian packages (scripts/deps.sh),
 # so they work on a fresh machine where pg_config does not exist yet.
@@ -63,6 +64,12 @@ test: deps
 
 bench: deps
 	@scripts/bench.sh
+
+# Fault injection against a real Apache Kafka (test/faults/run.sh): kill -9
+# of the workers, Postgres and broker crashes, a poison corpus.
+.PHONY: test-faults
+test-faults: deps
+	@scripts/test_faults.sh
 
 format:
 	clang-format -i src/*.c src/*.h

@@ -6,6 +6,7 @@
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
+#   5. a short fault-injection run against Apache Kafka (test/faults)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -108,6 +109,10 @@ PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.s
 
 say "streaming end to end through the workers (test/stream)"
 run_suite stream build/stream.log test/stream/test_stream.sh
+
+say "fault injection against Apache Kafka, short run (test/faults; make test-faults: the full run)"
+PD_FAULTS=short run_suite faults build/faults.log test/faults/run.sh
+sed -n '/^case  /,/^ *worker |/p' build/faults.log | grep -v ' worker |' | sed 's/^/    /'
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

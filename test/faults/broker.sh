@@ -11,6 +11,8 @@ broker_kind=${PD_FAULTS_BROKER:-kafka}
 broker_start() {
 	case $broker_kind in
 	kafka)
+		# kafka.sh (423ebee) stops under set -e when server.log does not exist yet
+		mkdir -p "$work/kafka" && touch "$work/kafka/server.log"
 		brokers=$(scripts/kafka.sh start "$work/kafka" "$kafka_port" 2>"$work/kafka.err" |
 			sed -n 's/^bootstrap.servers=//p' | tail -1)
 		[ -n "$brokers" ] || { echo "Apache Kafka did not start:"; tail -20 "$work/kafka.err"; return 1; } ;;
@@ -56,7 +58,7 @@ broker_throttle_relay() {
 	[ "$broker_kind" = kafka ] || return 0
 	local change
 	if [ "$1" = off ]; then change=(--delete-config producer_byte_rate); else change=(--add-config "producer_byte_rate=$1"); fi
-	scripts/kafka.sh run kafka.admin.ConfigCommand --bootstrap-server "$brokers" --alter \
+	scripts/kafka.sh run org.apache.kafka.tools.ConfigCommand --bootstrap-server "$brokers" --alter \
 		--entity-type clients --entity-name pre_delinquency-relay "${change[@]}" >"$work/quota.log" 2>&1 ||
 		{ echo "could not set the relay's quota:"; tail -5 "$work/quota.log"; return 1; }
 }

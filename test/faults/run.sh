@@ -80,14 +80,23 @@ stream_start() { # seed, ms between events
 	bin/pd_simulate --brokers "$brokers" --dsn "" --customers 0 --seed "$1" --bad-fraction 0.05 \
 		-X message.timeout.ms=300000 0 "$2" >"$work/sim.$1" 2>&1 &
 	sim_pid=$!
+	# a fault must not hit pd_simulate's start (it reads the customers from
+	# Postgres): wait for its first events on the topic
+	local before
+	before=$(topic_end)
+	for _ in $(seq 150); do
+		[ "$(topic_end)" -gt "$before" ] && return 0
+		kill -0 "$sim_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	echo "    pd_simulate sent nothing: $(tail -3 "$work/sim.$1")"
 }
 
-stream_stop() {
+stream_stop() { # seed
 	kill -INT "$sim_pid" 2>/dev/null
 	wait "$sim_pid"
-	local status=$?
+	echo "    pd_simulate (exit status $?): $(tail -1 "$work/sim.$1")"
 	sim_pid=
-	return $status
 }
 
 # Sum of the end offsets of transactions-stream's partitions.
@@ -210,25 +219,28 @@ for i in $(seq "$ingest_kills"); do
 	wait_postgres
 	wait_worker ingest "$pid"
 done
-stream_stop || echo "    pd_simulate: $(tail -1 "$work/sim.101")"
+stream_stop 101
 check ingest_kill9_faults_injected "$([ "$kills" -ge "$ingest_kills" ] && echo 0 || echo 1)" "($kills kill -9 of $ingest_kills)"
 verify_case ingest_kill9 "$kills x kill -9 ingest"
 
 # --- relay_kill9: kill -9 of the relay while acknowledgements are slow ------
 broker_throttle_relay 4096 || check relay_kill9_quota_set 1 ""
+# Each kill comes while the relay is producing a backlog (assess_all: a
+# prediction for every customer), a random moment after it started.
 stream_start 202 5
-q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.assess_all()" >/dev/null
-q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.assess_all()" >/dev/null
 kills=0
 for i in $(seq "$relay_kills"); do
-	pause 20 50
+	q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.assess_all()" >/dev/null
+	wait_for "SELECT state = 'producing' FROM pre_delinquency.worker_status WHERE worker = 'relay'" 20
+	pause 5 30
 	pid=$(worker_pid relay)
 	depth=$(q "SELECT count(*) FROM pre_delinquency.outbox")
-	[ -n "$pid" ] && kill -9 "$pid" && kills=$((kills + 1)) && echo "    relay killed with $depth rows in the outbox"
+	state=$(q "SELECT state FROM pre_delinquency.worker_status WHERE worker = 'relay'")
+	[ -n "$pid" ] && kill -9 "$pid" && kills=$((kills + 1)) && echo "    relay killed while $state, $depth rows in the outbox"
 	wait_postgres
 	wait_worker relay "$pid"
 done
-stream_stop || echo "    pd_simulate: $(tail -1 "$work/sim.202")"
+stream_stop 202
 broker_throttle_relay off
 check relay_kill9_faults_injected "$([ "$kills" -ge "$relay_kills" ] && echo 0 || echo 1)" "($kills kill -9 of $relay_kills)"
 verify_case relay_kill9 "$kills x kill -9 relay, quota 4 kB/s"
@@ -243,7 +255,7 @@ for i in $(seq "$pg_crashes"); do
 	scripts/pg_scratch.sh start >/dev/null || echo "    Postgres did not start again"
 	wait_worker ingest ""
 done
-stream_stop || echo "    pd_simulate: $(tail -1 "$work/sim.303")"
+stream_stop 303
 check pg_crash_faults_injected "$([ "$crashes" -ge "$pg_crashes" ] && echo 0 || echo 1)" "($crashes immediate shutdowns of $pg_crashes)"
 verify_case pg_crash "$crashes x immediate shutdown"
 
@@ -261,7 +273,7 @@ if broker_keeps_data; then
 	sleep "$broker_down"
 	broker_start || echo "    the broker did not start again"
 	sleep 3
-	stream_stop || echo "    pd_simulate: $(tail -1 "$work/sim.404")"
+	stream_stop 404
 	check broker_kill9_faults_injected "$([ "$kills" -ge $((broker_kills + 1)) ] && echo 0 || echo 1)" "($kills SIGKILLs, the last one down ${broker_down} s)"
 	verify_case broker_kill9 "$kills x SIGKILL broker, down ${broker_down} s"
 else
