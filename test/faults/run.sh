@@ -161,7 +161,7 @@ send_file() { # file, expected outcome, [kcat options]
 		echo "    could not send $file"
 }
 sent_corpus=0
-for f in test/faults/corpus/*; do
+for f in test/faults/corpus/*__*; do
 	name=$(basename "$f")
 	expect=${name%%__*}
 	if [ -s "$f" ]; then

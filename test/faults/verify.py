@@ -161,7 +161,7 @@ def main():
 
     json.dump({str(k): v for k, v in end.items()}, open(a.marks, "w"))
     for line in problems[:20]:
-        print("    " + line, file=sys.stderr)
+        print(line, file=sys.stderr)
     print("sent=%d distinct_good=%d dead_expected=%d in_db=%d duplicates=%d lost=%d "
           "wrong_reason=%d good_dead_lettered=%d scores=%d interventions=%d "
           "prediction_msgs=%d intervention_msgs=%d missing_on_topic=%d"
