@@ -5,6 +5,8 @@
 # (test/faults/corpus/), and these faults, one case each:
 #   poison         malformed, truncated, mistyped, unknown, NaN, huge, empty,
 #                  binary, 10 MB, duplicate and out-of-order events
+#   big_backlog    120 MB of 10 MB messages waiting while Postgres is down:
+#                  batches stay bounded (32 MB of payload)
 #   ingest_kill9   kill -9 of the ingest worker at random moments
 #   relay_kill9    kill -9 of the relay worker while a produce quota makes the
 #                  broker acknowledge slowly
@@ -203,6 +205,28 @@ bytes=$(q "SELECT string_agg(octet_length(payload)::text, ' ' ORDER BY dead_lett
 want=$(wc -c <"$work/over_64k")
 [ "$big" = 3 ] && want="$want 10485760 10485760"
 check poison_oversized_kept_whole "$([ "$bytes" = "$want" ] && echo 0 || echo 1)" "(dead letter payloads: $bytes bytes; $want expected)"
+
+# --- big_backlog: 12 x 10 MB waiting for the ingest worker -------------------
+# A regression check: a batch stops at 32 MB of payload (ingest_worker.c),
+# so 120 MB of oversized messages take at least 3 batches, even with a
+# batch_wait long enough to gather them all (before: one batch, and memory
+# growing with the backlog until an out-of-memory kill restarted the cluster
+# and the same batch came round again).
+if [ "$broker_kind" = kafka ]; then
+	q "ALTER SYSTEM SET pre_delinquency.batch_wait = '2s'"
+	scripts/pg_scratch.sh stop
+	for i in $(seq 12); do echo "$work/10mb_binary"; done | xargs kcat -b "$brokers" -P -t transactions-stream \
+		-k "$customer" -H pd-expect=oversized -X message.max.bytes=16777216 2>>"$work/kcat.err"
+	scripts/pg_scratch.sh start >/dev/null || exit 1
+	settle 120
+	read -r batches events < <(q "SELECT batches, events FROM pre_delinquency.worker_status WHERE worker = 'ingest'" | tr '|' ' ')
+	peak=$(awk '/VmHWM/ { printf "%d MB", $2 / 1024 }' "/proc/$(worker_pid ingest)/status" 2>/dev/null)
+	check big_backlog_batches_bounded "$([ "$events" = 12 ] && [ "$batches" -ge 3 ] && echo 0 || echo 1)" \
+		"(12 messages of 10 MB in $batches batches, 3 or more expected; ingest worker peak memory $peak)"
+	q "ALTER SYSTEM RESET pre_delinquency.batch_wait"
+	q "SELECT pg_reload_conf()" >/dev/null
+	verify_case big_backlog "12 x 10 MB while Postgres was down"
+fi
 
 # --- ingest_kill9: kill -9 of the ingest worker at random moments ------------
 # Half the kills hit a worker that has just started (joining the group,
