@@ -83,11 +83,11 @@ stream_start() { # seed, ms between events
 		-X message.timeout.ms=300000 0 "$2" >"$work/sim.$1" 2>&1 &
 	sim_pid=$!
 	# a fault must not hit pd_simulate's start (it reads the customers from
-	# Postgres): wait for its first events on the topic
+	# Postgres): wait for its first events in the database
 	local before
-	before=$(topic_end)
+	before=$(q "SELECT count(*) FROM pre_delinquency.transactions")
 	for _ in $(seq 150); do
-		[ "$(topic_end)" -gt "$before" ] && return 0
+		[ "$(q "SELECT count(*) FROM pre_delinquency.transactions")" -gt "$before" ] && return 0
 		kill -0 "$sim_pid" 2>/dev/null || break
 		sleep 0.2
 	done
@@ -101,9 +101,10 @@ stream_stop() { # seed
 	sim_pid=
 }
 
-# Sum of the end offsets of transactions-stream's partitions.
+# Sum of the end offsets of transactions-stream's partitions. Only while
+# nothing produces to it: kcat -e does not end while messages keep coming.
 topic_end() {
-	kcat -b "$brokers" -C -t transactions-stream -o -1 -e -q -f '%p %o\n' \
+	timeout 120 kcat -b "$brokers" -C -t transactions-stream -o -1 -e -q -f '%p %o\n' \
 		-X fetch.message.max.bytes=33554432 2>/dev/null | awk '{ s += $2 + 1 } END { print s + 0 }'
 }
 

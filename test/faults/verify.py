@@ -38,7 +38,7 @@ def kcat(brokers, topic, fmt):
     out = subprocess.run(
         ["kcat", "-b", brokers, "-C", "-t", topic, "-e", "-o", "beginning", "-q",
          "-X", "fetch.message.max.bytes=33554432", "-f", fmt],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=600)
     if out.returncode != 0:
         sys.exit("kcat could not read %s: %s" % (topic, out.stderr.decode(errors="replace")))
     return out.stdout
