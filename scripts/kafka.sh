@@ -156,7 +156,8 @@ start() { # dir, port, overrides...
 	# server.log keeps the earlier runs (a killed broker's last words); the
 	# readiness line must come after this start's first line.
 	local from
-	from=$(($(cat "$dir/server.log" 2>/dev/null | wc -l) + 1))
+	touch "$dir/server.log"
+	from=$(($(wc -l <"$dir/server.log") + 1))
 	# setsid: the broker is not in the caller's process group, so a ^C in a
 	# test does not kill it before the test's own clean-up stops it.
 	java_small "$heap" "$root/scripts/kafka/log4j2-broker.properties"
