@@ -11,8 +11,6 @@ broker_kind=${PD_FAULTS_BROKER:-kafka}
 broker_start() {
 	case $broker_kind in
 	kafka)
-		# kafka.sh (423ebee) stops under set -e when server.log does not exist yet
-		mkdir -p "$work/kafka" && touch "$work/kafka/server.log"
 		brokers=$(scripts/kafka.sh start "$work/kafka" "$kafka_port" 2>"$work/kafka.err" |
 			sed -n 's/^bootstrap.servers=//p' | tail -1)
 		[ -n "$brokers" ] || { echo "Apache Kafka did not start:"; tail -20 "$work/kafka.err"; return 1; } ;;
