@@ -56,6 +56,9 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# ^C or a kill: exit through the EXIT trap, which stops the broker (it runs
+# in its own session and would not get the signal)
+trap 'exit 130' INT TERM HUP
 
 # A random number of tenths of a second in [$1, $2] tenths.
 pause() { sleep "$(awk -v t=$(($1 + RANDOM % ($2 - $1 + 1))) 'BEGIN { printf "%.1f", t / 10 }')"; }
