@@ -45,7 +45,7 @@ source test/faults/broker.sh
 if [ "$mode" = full ]; then
 	ingest_kills=20 relay_kills=3 pg_crashes=5 broker_kills=2 broker_down=60
 else
-	ingest_kills=4 relay_kills=2 pg_crashes=2 broker_kills=1 broker_down=15
+	ingest_kills=4 relay_kills=2 pg_crashes=2 broker_kills=0 broker_down=15
 fi
 customer=c0ffee00-0000-4000-8000-000000000001 # the corpus' customer
 
