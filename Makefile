@@ -4,6 +4,7 @@
 #   make demo       set up everything, show a bank  make test      every test suite
 #   make bench      benchmarks, side by side with   make format    clang-format the C
 #                   the seed's architecture (bench-quick: the smoke run make test does)
+#   make test-faults  fault injection against a real Apache Kafka broker
 #
 # The front-door targets first install missing Debian packages (scripts/deps.sh),
 # so they work on a fresh machine where pg_config does not exist yet.
@@ -69,6 +70,12 @@ bench: deps
 
 bench-quick: deps
 	@scripts/bench.sh --quick
+
+# Fault injection against a real Apache Kafka (test/faults/run.sh): kill -9
+# of the workers, Postgres and broker crashes, a poison corpus.
+.PHONY: test-faults
+test-faults: deps
+	@scripts/test_faults.sh
 
 format:
 	clang-format -i src/*.c src/*.h

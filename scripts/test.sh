@@ -9,9 +9,10 @@
 #      the embedded broker (test/event_json, test/tools, test/stream)
 #   5. the workers end to end again against a real Apache Kafka broker
 #      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
-#   6. the security review (test/security) and the upgrade path
+#   6. a short fault-injection run against Apache Kafka (test/faults)
+#   7. the security review (test/security) and the upgrade path
 #      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
-#   7. the quick side-by-side benchmark against the peer (scripts/bench.sh
+#   8. the quick side-by-side benchmark against the peer (scripts/bench.sh
 #      --quick): both sides ran and the peer agreed; figures printed only
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
@@ -125,6 +126,12 @@ say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"
 t0=$SECONDS
 PD_BROKER=kafka run_suite stream build/stream_kafka.log test/stream/test_stream.sh
 grep '^    (Kafka' build/stream_kafka.log
+echo "    ($((SECONDS - t0)) s)"
+
+say "fault injection against Apache Kafka, short run (test/faults; make test-faults: the full run)"
+t0=$SECONDS
+PD_FAULTS=short run_suite faults build/faults.log test/faults/run.sh
+sed -n '/^case  /,/^ *worker |/p' build/faults.log | grep -v ' worker |' | sed 's/^/    /'
 echo "    ($((SECONDS - t0)) s)"
 
 say "security: no SQL built from strings, broker credentials kept secret (test/security)"

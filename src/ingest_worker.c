@@ -222,9 +222,21 @@ close_consumer(rd_kafka_t *rk)
 }
 
 /*
- * Polls until the batch is full, no more events are queued, batch_wait has
- * passed since its first event, or SIGTERM; returns 0 after 100 ms without
- * any, so that the main loop sees SIGHUP. Once it holds an event it does not
+ * A batch stops growing once its payloads reach this many bytes. A batch
+ * costs about four times its payload bytes in memory (librdkafka's copy, the
+ * dead letters' bytea, tuples, WAL), and an out-of-memory kill would be
+ * fatal twice over: the postmaster restarts the whole cluster, and the
+ * worker reads the same batch again. Without the bound, a backlog of 10 MB
+ * messages (topics may allow them; they become "oversized" dead letters)
+ * makes batches of hundreds of megabytes.
+ */
+#define BATCH_MAX_BYTES (32 * 1024 * 1024)
+
+/*
+ * Polls until the batch is full (batch_size messages or BATCH_MAX_BYTES),
+ * no more events are queued, batch_wait has passed since its first event, or
+ * SIGTERM; returns 0 after 100 ms without any, so that the main loop sees
+ * SIGHUP. Once it holds an event it does not
  * wait for events that have not arrived: while one batch is applied the
  * next one queues up, so batches grow with the rate by themselves and a lone
  * event is applied at once. batch_wait bounds a batch while events keep
@@ -234,9 +246,10 @@ static int
 poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 {
 	int n = 0;
+	size_t bytes = 0;
 	TimestampTz deadline = 0;
 
-	while (n < pd_batch_size && !got_sigterm)
+	while (n < pd_batch_size && bytes < BATCH_MAX_BYTES && !got_sigterm)
 	{
 		rd_kafka_message_t *m;
 
@@ -259,6 +272,7 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 		if (n == 0)
 			deadline =
 			    GetCurrentTimestamp() + (TimestampTz) pd_batch_wait_ms * 1000;
+		bytes += m->len + m->key_len;
 		batch[n++] = m;
 	}
 	return n;

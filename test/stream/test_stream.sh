@@ -27,6 +27,7 @@ work=$(mktemp -d /tmp/pd_stream_test.XXXXXX)
 kafka_dir=$work/kafka
 failed=0
 broker_pid=
+source test/stream/lib.sh # check (redefined below), q, wait_for, ingest_pid, start_pipeline_cluster
 case $broker_kind in
 pd_broker) prefix= ;;
 kafka) prefix=kafka/ ;;
@@ -95,8 +96,6 @@ stop_broker() {
 	fi
 }
 
-q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
-
 generate() { # batch number, events, bad events
 	psql -qXAt -v ON_ERROR_STOP=1 -v batch="$1" -v events="$2" -v bad="$3" -v seed=0.5 \
 		-f test/stream/events.sql >"$work/events.$1" || { echo "could not generate events"; exit 1; }
@@ -105,16 +104,6 @@ generate() { # batch number, events, bad events
 }
 
 send() { kcat -b "$brokers" -P -t transactions-stream -K'|' -l "$work/events.$1"; }
-
-wait_for() { # sql that returns t when done, seconds
-	for _ in $(seq $(($2 * 5))); do
-		[ "$(q "$1")" = t ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'"; }
 
 # --- set-up: broker, database, extension, bank, then the workers ---------
 if [ "$broker_kind" = kafka ]; then
@@ -144,18 +133,7 @@ if [ "$broker_kind" = kafka ]; then
 else
 	start_broker
 fi
-scripts/pg_scratch.sh destroy >/dev/null 2>&1
-scripts/pg_scratch.sh start || exit 1
-eval "$(scripts/pg_scratch.sh env)"
-q "CREATE EXTENSION pre_delinquency"
-q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic(300, 200, 17)" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 \
-	-c "LOAD 'pre_delinquency'" \
-	-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
-	-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
-	-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" \
-	-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '20ms'"
-scripts/pg_scratch.sh stop && scripts/pg_scratch.sh start || exit 1
+start_pipeline_cluster "$brokers" 300
 base_txns=$(q "SELECT count(*) FROM pre_delinquency.transactions")
 
 workers=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'")
