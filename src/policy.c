@@ -32,6 +32,7 @@
 #include "pd_util.h"
 #include "policy.h"
 #include "scoring.h"
+#include "shap_batch.h"
 
 #define TOP_FEATURES     5
 #define TOP_RISK_FACTORS 3
@@ -201,7 +202,10 @@ top_risk_factors(const Assessment *a)
 	return CStringGetTextDatum(names.data);
 }
 
-/* Scores a batch: features, one prediction and one SHAP pass for all rows. */
+/*
+ * Scores a batch: features, one prediction and the exact SHAP contributions
+ * of all rows (grouped, see shap_batch.c).
+ */
 static void
 score_batch(Assessment *batch, int n, int *model_id)
 {
@@ -217,7 +221,8 @@ score_batch(Assessment *batch, int n, int *model_id)
 		pd_features_to_row(batch[i].features, rows + i * PD_NUM_FEATURES);
 	}
 	pd_predict(booster, rows, n, scores);
-	pd_contributions(booster, rows, n, contributions);
+	pd_batch_contributions(booster, pd_booster_generation(), rows, n,
+	                       contributions);
 	for (int i = 0; i < n; i++)
 	{
 		batch[i].score = scores[i];
