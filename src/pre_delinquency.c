@@ -17,6 +17,7 @@
 
 #include "pipeline.h"
 
+#include "parallel_features.h"
 #include "policy.h"
 #include "scoring.h"
 
@@ -41,6 +42,15 @@ _PG_init(void)
 	    "An escalation to a higher level is never held back.",
 	    &pd_intervention_cooldown, 7 * 24 * 3600, 0, PG_INT32_MAX, PGC_SUSET,
 	    GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "pre_delinquency.assess_parallel_workers",
+	    "Parallel workers assess_all may use to compute features, besides "
+	    "the backend itself.",
+	    "Features of a batch of customers are computed by the backend and "
+	    "these workers together (within max_parallel_workers); 0 computes "
+	    "them in the backend alone.",
+	    &pd_assess_parallel_workers, 1, 0, 64, PGC_USERSET, 0, NULL, NULL,
+	    NULL);
 	pd_define_pipeline_gucs();
 	MarkGUCPrefixReserved("pre_delinquency");
 

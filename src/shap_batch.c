@@ -42,6 +42,7 @@
 #define MAX_SPLITS   64        /* a signature has one bit per split */
 #define MAX_ENTRIES  (1 << 18) /* remembered (tree, signature): 32 MB */
 #define VERIFY_EVERY 2000      /* rows between two checks against XGBoost */
+#define BLOCK        256       /* rows summed together */
 
 typedef struct Split
 {
@@ -373,54 +374,69 @@ tree_contributions(ShapTree *t, int j, BoosterHandle booster,
 	pfree(x);
 }
 
-/* The grouped computation; any ERROR leaves half-made entries behind. */
+/*
+ * The grouped computation, a block of rows at a time (its sums stay in
+ * cache); any ERROR leaves half-made entries behind.
+ */
 static void
 grouped_contributions(ShapModel *m, BoosterHandle booster, const float *rows,
                       int nrow, float *out)
 {
-	int32 *entry = palloc(sizeof(int32) * nrow);
-	int *fresh_rows = palloc(sizeof(int) * nrow);
-	int32 *fresh_entries = palloc(sizeof(int32) * nrow);
-	float *fresh_values = palloc(sizeof(float) * NCOL * nrow);
+	int32 *entry = palloc(sizeof(int32) * BLOCK * m->ntrees);
+	int *fresh_rows = palloc(sizeof(int) * BLOCK);
+	int32 *fresh_entries = palloc(sizeof(int32) * BLOCK);
+	float *fresh_values = palloc(sizeof(float) * NCOL * BLOCK);
 
-	memset(out, 0, sizeof(float) * NCOL * nrow);
-	for (int j = 0; j < m->ntrees; j++)
+	for (int b = 0; b < nrow; b += BLOCK)
 	{
-		ShapTree *t = &m->trees[j];
-		int nfresh = 0;
+		int nb = Min(BLOCK, nrow - b);
+		const float *block = rows + b * PD_NUM_FEATURES;
 
-		/* earlier trees' entries are already summed: safe to drop them */
-		if (m->nentries + nrow > MAX_ENTRIES)
+		/* a bound on memory; earlier blocks are summed already */
+		if (m->nentries + nb * m->ntrees > MAX_ENTRIES)
 			forget_signatures(m);
-		for (int r = 0; r < nrow; r++)
+		for (int j = 0; j < m->ntrees; j++)
 		{
-			bool fresh;
+			ShapTree *t = &m->trees[j];
+			int nfresh = 0;
 
-			entry[r] = entry_of(m, t, signature(t, rows + r * PD_NUM_FEATURES),
-			                    &fresh);
-			if (fresh)
+			for (int r = 0; r < nb; r++)
 			{
-				fresh_rows[nfresh] = r;
-				fresh_entries[nfresh++] = entry[r];
+				bool fresh;
+				int32 e = entry_of(
+				    m, t, signature(t, block + r * PD_NUM_FEATURES), &fresh);
+
+				entry[r * m->ntrees + j] = e;
+				if (fresh)
+				{
+					fresh_rows[nfresh] = r;
+					fresh_entries[nfresh++] = e;
+				}
+			}
+			if (nfresh > 0)
+			{
+				tree_contributions(t, j, booster, block, fresh_rows, nfresh,
+				                   fresh_values);
+				for (int i = 0; i < nfresh; i++)
+					memcpy(m->values + fresh_entries[i] * PD_NUM_FEATURES,
+					       fresh_values + i * NCOL,
+					       sizeof(float) * PD_NUM_FEATURES);
 			}
 		}
-		if (nfresh > 0)
+		/* XGBoost's order: per row, tree after tree, in float, from 0 */
+		for (int r = 0; r < nb; r++)
 		{
-			tree_contributions(t, j, booster, rows, fresh_rows, nfresh,
-			                   fresh_values);
-			for (int i = 0; i < nfresh; i++)
-				memcpy(m->values + fresh_entries[i] * PD_NUM_FEATURES,
-				       fresh_values + i * NCOL,
-				       sizeof(float) * PD_NUM_FEATURES);
-		}
-		/* XGBoost's order: per row, tree after tree, from 0 */
-		for (int r = 0; r < nrow; r++)
-		{
-			float *o = out + r * NCOL;
-			const float *v = m->values + entry[r] * PD_NUM_FEATURES;
+			float sum[PD_NUM_FEATURES] = {0};
+			const int32 *e = entry + r * m->ntrees;
 
-			for (int c = 0; c < PD_NUM_FEATURES; c++)
-				o[c] += v[c];
+			for (int j = 0; j < m->ntrees; j++)
+			{
+				const float *v = m->values + e[j] * PD_NUM_FEATURES;
+
+				for (int c = 0; c < PD_NUM_FEATURES; c++)
+					sum[c] += v[c];
+			}
+			memcpy(out + (b + r) * NCOL, sum, sizeof(sum));
 		}
 	}
 	pfree(entry);
