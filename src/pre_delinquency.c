@@ -6,9 +6,9 @@
  * (the 31 features and the label), scoring.c (the model cache and XGBoost),
  * shap_batch.c (exact SHAP for a batch), policy.c (assessment and
  * interventions), parallel_features.c (assess_all's parallel workers),
- * synthetic*.c and bulk_writer.c
- * (the synthetic bank), schema.c (where the tables are), pd_util.c (money
- * and calendar helpers), xgb_util.c (XGBoost error handling).
+ * synthetic*.c and bulk_writer.c (the synthetic bank), schema.c (where the
+ * tables are), pd_util.c (money and calendar helpers), xgb_util.c (XGBoost
+ * error handling).
  */
 #include "postgres.h"
 
