@@ -18,6 +18,13 @@ FROM risk_scores;
 -- assess_all agrees with score_customer
 SELECT bool_and(abs(r.risk_score - score_customer(r.customer_id, r.as_of)) < 1e-12) AS same_scores
 FROM risk_scores r;
+-- assess_all's top features are explain_customer's exact TreeSHAP, bit for
+-- bit (the batch groups rows per tree, see shap_batch.c), in the same order
+SELECT count(*) FILTER (WHERE r.top_features IS DISTINCT FROM
+         (SELECT jsonb_agg(jsonb_build_object('feature', e.feature, 'value', e.value::numeric,
+                                              'contribution', e.contribution::numeric))
+          FROM explain_customer(r.customer_id, r.as_of, 5) e)) AS top_features_not_explain
+FROM risk_scores r;
 -- interventions follow the policy rows, with the seed system's ids; LOW gets none
 SELECT count(*) > 0 AS some_interventions,
        bool_and(i.intervention_type = p.intervention_type AND i.channel = p.channel

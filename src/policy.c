@@ -29,13 +29,16 @@
 #include "utils/uuid.h"
 
 #include "features.h"
+#include "parallel_features.h"
 #include "pd_util.h"
 #include "policy.h"
 #include "scoring.h"
+#include "shap_batch.h"
 
 #define TOP_FEATURES     5
 #define TOP_RISK_FACTORS 3
 #define ASSESS_BATCH     1000
+#define ASSESS_ALL_BATCH 10000 /* big: parallel workers start per batch */
 
 int pd_intervention_cooldown = 7 * 24 * 3600; /* seconds */
 
@@ -201,23 +204,40 @@ top_risk_factors(const Assessment *a)
 	return CStringGetTextDatum(names.data);
 }
 
-/* Scores a batch: features, one prediction and one SHAP pass for all rows. */
+/*
+ * Scores a batch: features, one prediction and the exact SHAP contributions
+ * of all rows (grouped, see shap_batch.c). 'same_as_of': every row has the
+ * same as_of, so the features may be computed with parallel workers.
+ */
 static void
-score_batch(Assessment *batch, int n, int *model_id)
+score_batch(Assessment *batch, int n, int *model_id, bool same_as_of)
 {
 	BoosterHandle booster = pd_active_booster(model_id);
 	float *rows = palloc(sizeof(float) * n * PD_NUM_FEATURES);
 	float *scores = palloc(sizeof(float) * n);
 	float *contributions = palloc(sizeof(float) * n * (PD_NUM_FEATURES + 1));
 
-	for (int i = 0; i < n; i++)
+	if (same_as_of)
 	{
-		pd_compute_features(&batch[i].customer_id, batch[i].as_of,
-		                    batch[i].features);
-		pd_features_to_row(batch[i].features, rows + i * PD_NUM_FEATURES);
+		pg_uuid_t *ids = palloc(sizeof(pg_uuid_t) * n);
+		double *features = palloc(sizeof(double) * n * PD_NUM_FEATURES);
+
+		for (int i = 0; i < n; i++)
+			ids[i] = batch[i].customer_id;
+		pd_compute_features_many(ids, batch[0].as_of, n, features);
+		for (int i = 0; i < n; i++)
+			memcpy(batch[i].features, features + i * PD_NUM_FEATURES,
+			       sizeof(batch[i].features));
 	}
+	else
+		for (int i = 0; i < n; i++)
+			pd_compute_features(&batch[i].customer_id, batch[i].as_of,
+			                    batch[i].features);
+	for (int i = 0; i < n; i++)
+		pd_features_to_row(batch[i].features, rows + i * PD_NUM_FEATURES);
 	pd_predict(booster, rows, n, scores);
-	pd_contributions(booster, rows, n, contributions);
+	pd_batch_contributions(booster, pd_booster_generation(), rows, n,
+	                       contributions);
 	for (int i = 0; i < n; i++)
 	{
 		batch[i].score = scores[i];
@@ -228,12 +248,12 @@ score_batch(Assessment *batch, int n, int *model_id)
 }
 
 /*
- * Writes the batch's risk_scores rows (one INSERT for the batch) and returns
- * them as the statement returned them.
+ * Writes the batch's risk_scores rows (one INSERT for the batch); with
+ * 'returning', SPI_tuptable holds them as the statement returned them.
  */
 static void
 record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
-                   int model_id)
+                   int model_id, bool returning)
 {
 	Oid types[6] = {UUIDARRAYOID,  FLOAT8ARRAYOID, TEXTARRAYOID,
 	                JSONBARRAYOID, INT4OID,        TIMESTAMPTZARRAYOID};
@@ -265,14 +285,15 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 	args[5] = PointerGetDatum(construct_array(
 	    times, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 
-	if (SPI_execute_with_args("INSERT INTO pre_delinquency.risk_scores "
-	                          "(customer_id, as_of, risk_score, risk_level, "
-	                          "model_id, top_features) "
-	                          "SELECT c, a, s, l, $5, t FROM unnest($1, $2, "
-	                          "$3, $4, $6) AS u(c, s, l, t, a) "
-	                          "RETURNING *",
-	                          6, types, args, NULL, false,
-	                          0) != SPI_OK_INSERT_RETURNING)
+#define INSERT_RISK_SCORES                                                    \
+	"INSERT INTO pre_delinquency.risk_scores "                                \
+	"(customer_id, as_of, risk_score, risk_level, model_id, top_features) "   \
+	"SELECT c, a, s, l, $5, t FROM unnest($1, $2, $3, $4, $6) "               \
+	"AS u(c, s, l, t, a)"
+	if (SPI_execute_with_args(returning ? INSERT_RISK_SCORES " RETURNING *"
+	                                    : INSERT_RISK_SCORES,
+	                          6, types, args, NULL, false, 0) !=
+	    (returning ? SPI_OK_INSERT_RETURNING : SPI_OK_INSERT))
 		elog(ERROR, "could not record risk scores");
 }
 
@@ -368,8 +389,8 @@ pd_assess_customer(PG_FUNCTION_ARGS)
 	a.as_of = GetCurrentTransactionStartTimestamp();
 	SPI_connect();
 	load_risk_levels(&levels);
-	score_batch(&a, 1, &model_id);
-	record_risk_scores(&a, 1, &levels, model_id);
+	score_batch(&a, 1, &model_id, false);
+	record_risk_scores(&a, 1, &levels, model_id, true);
 	row = SPI_copytuple(SPI_tuptable->vals[0]);
 	record_interventions(&a, 1, &levels);
 	SPI_finish();
@@ -399,7 +420,7 @@ pd_assess_all(PG_FUNCTION_ARGS)
 
 	pd_require_argument(fcinfo, 0, "as_of");
 	as_of = PG_GETARG_TIMESTAMPTZ(0);
-	batch = palloc(sizeof(Assessment) * ASSESS_BATCH);
+	batch = palloc(sizeof(Assessment) * ASSESS_ALL_BATCH);
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "assess_all batch",
 	                                  ALLOCSET_DEFAULT_SIZES);
 
@@ -410,16 +431,17 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	    SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
 	for (;;)
 	{
-		Oid type = UUIDOID;
-		Datum arg = UUIDPGetDatum(&last);
+		Oid types[2] = {UUIDOID, INT4OID};
+		Datum args[2] = {UUIDPGetDatum(&last),
+		                 Int32GetDatum(ASSESS_ALL_BATCH)};
 		int n;
 		MemoryContext spi_cxt = MemoryContextSwitchTo(batch_cxt);
 
 		CHECK_FOR_INTERRUPTS();
 		SPI_execute_with_args(
 		    "SELECT customer_id FROM pre_delinquency.customers "
-		    "WHERE customer_id > $1 ORDER BY customer_id LIMIT 1000",
-		    1, &type, &arg, NULL, true, 0);
+		    "WHERE customer_id > $1 ORDER BY customer_id LIMIT $2",
+		    2, types, args, NULL, true, 0);
 		n = SPI_processed;
 		for (int i = 0; i < n; i++)
 		{
@@ -439,14 +461,14 @@ pd_assess_all(PG_FUNCTION_ARGS)
 		last = batch[n - 1].customer_id;
 		for (int i = 0; i < n; i++)
 			batch[i].as_of = as_of;
-		score_batch(batch, n, &model_id);
-		record_risk_scores(batch, n, &levels, model_id);
+		score_batch(batch, n, &model_id, true);
+		record_risk_scores(batch, n, &levels, model_id, false);
 		triggered += record_interventions(batch, n, &levels);
 		done += n;
 		MemoryContextSwitchTo(spi_cxt);
 		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(SPI_tuptable);
-		if (total >= 10 * ASSESS_BATCH && done % (10 * ASSESS_BATCH) == 0)
+		if (total >= ASSESS_ALL_BATCH && done % ASSESS_ALL_BATCH == 0)
 			ereport(
 			    NOTICE,
 			    (errmsg(
@@ -481,8 +503,8 @@ pd_assess_customers(const pg_uuid_t *ids, const TimestampTz *as_of, int n)
 			batch[i].customer_id = ids[start + i];
 			batch[i].as_of = as_of[start + i];
 		}
-		score_batch(batch, m, &model_id);
-		record_risk_scores(batch, m, &levels, model_id);
+		score_batch(batch, m, &model_id, false);
+		record_risk_scores(batch, m, &levels, model_id, false);
 		triggered += record_interventions(batch, m, &levels);
 	}
 	SPI_finish();

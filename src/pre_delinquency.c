@@ -4,10 +4,11 @@
  *
  * Everything else lives in one file per concern: features.c and payments.c
  * (the 31 features and the label), scoring.c (the model cache and XGBoost),
- * policy.c (assessment and interventions), synthetic*.c and bulk_writer.c
- * (the synthetic bank), schema.c (where the tables are), pd_util.c (money
- * and calendar helpers), xgb_util.c (XGBoost error handling), redact.c
- * (broker credentials kept out of the server log).
+ * shap_batch.c (exact SHAP for a batch), policy.c (assessment and
+ * interventions), parallel_features.c (assess_all's parallel workers),
+ * synthetic*.c and bulk_writer.c (the synthetic bank), schema.c (where the
+ * tables are), pd_util.c (money and calendar helpers), xgb_util.c (XGBoost
+ * error handling), redact.c (broker credentials kept out of the server log).
  */
 #include "postgres.h"
 
@@ -18,6 +19,7 @@
 
 #include "pipeline.h"
 
+#include "parallel_features.h"
 #include "policy.h"
 #include "redact.h"
 #include "scoring.h"
@@ -43,6 +45,15 @@ _PG_init(void)
 	    "An escalation to a higher level is never held back.",
 	    &pd_intervention_cooldown, 7 * 24 * 3600, 0, PG_INT32_MAX, PGC_SUSET,
 	    GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "pre_delinquency.assess_parallel_workers",
+	    "Parallel workers assess_all may use to compute features, besides "
+	    "the backend itself.",
+	    "Features of a batch of customers are computed by the backend and "
+	    "these workers together (within max_parallel_workers); 0 computes "
+	    "them in the backend alone.",
+	    &pd_assess_parallel_workers, 1, 0, 64, PGC_USERSET, 0, NULL, NULL,
+	    NULL);
 	pd_define_pipeline_gucs();
 	MarkGUCPrefixReserved("pre_delinquency");
 	pd_install_redaction();

@@ -48,9 +48,10 @@ typedef struct ModelCache
 	TransactionId xmin;
 	ItemPointerData tid;
 	int nthread;
+	uint64 generation; /* counts loads: what others remember of a booster */
 } ModelCache;
 
-static ModelCache cache = {NULL, 0, InvalidTransactionId, {{0}}, 0};
+static ModelCache cache = {NULL, 0, InvalidTransactionId, {{0}}, 0, 0};
 
 static const char *const predict_config =
     "{\"type\": %d, \"training\": false, \"iteration_begin\": 0, "
@@ -180,6 +181,7 @@ pd_active_booster(int *model_id)
 		cache.xmin = HeapTupleHeaderGetXmin(tuple->t_data);
 		cache.tid = tuple->t_self;
 		cache.nthread = pd_xgboost_nthread;
+		cache.generation++;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -193,6 +195,12 @@ pd_active_booster(int *model_id)
 	}
 	*model_id = cache.model_id;
 	return cache.booster;
+}
+
+uint64
+pd_booster_generation(void)
+{
+	return cache.generation;
 }
 
 /*
@@ -220,8 +228,8 @@ pd_predict(BoosterHandle booster, const float *rows, int nrow,
 
 	XGB_CHECK(XGBoosterPredictFromDense(
 	              booster, pd_xgb_dense_interface(rows, nrow, PD_NUM_FEATURES),
-	              psprintf(predict_config, 0), prediction_proxy(), &shape, &dim,
-	              &result),
+	              psprintf(predict_config, 0), prediction_proxy(), &shape,
+	              &dim, &result),
 	          "predicting");
 	memcpy(probabilities, result, nrow * sizeof(float));
 }

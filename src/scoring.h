@@ -22,6 +22,12 @@ extern int pd_xgboost_nthread;
 extern BoosterHandle pd_active_booster(int *model_id);
 
 /*
+ * Which load of the booster pd_active_booster() last returned: changes
+ * whenever it was (re)loaded, so caches about a booster know when to forget.
+ */
+extern uint64 pd_booster_generation(void);
+
+/*
  * A new booster from a model's UBJ or JSON bytes, checked to take
  * PD_NUM_FEATURES features, nthread from the GUC. The caller frees it.
  * ERRORs (data_corrupted) if the bytes are no model; 'model_id' is for the
