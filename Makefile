@@ -18,7 +18,7 @@ OBJS       += src/xgb_util.o src/scoring.o src/policy.o src/training.o \
               src/metrics.o
 # the streaming pipeline over librdkafka and json-c
 OBJS       += src/event_json.o src/json_strict.o src/ingest.o src/ingest_worker.o \
-              src/relay_worker.o src/pipeline_stats.o
+              src/relay_worker.o src/pipeline_stats.o src/partitions.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql) $(wildcard models/pre_delinquency_model.json)
 DOCS        = README.md
 
