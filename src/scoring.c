@@ -220,8 +220,8 @@ pd_predict(BoosterHandle booster, const float *rows, int nrow,
 
 	XGB_CHECK(XGBoosterPredictFromDense(
 	              booster, pd_xgb_dense_interface(rows, nrow, PD_NUM_FEATURES),
-	              psprintf(predict_config, 0), prediction_proxy(), &shape,
-	              &dim, &result),
+	              psprintf(predict_config, 0), prediction_proxy(), &shape, &dim,
+	              &result),
 	          "predicting");
 	memcpy(probabilities, result, nrow * sizeof(float));
 }
