@@ -24,7 +24,7 @@ DOCS        = README.md
 
 # One regression file per concern; they run against the scratch instance
 # (scripts/test.sh passes --use-existing and its port).
-REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges ingest training
+REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges ingest training partitions
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
 

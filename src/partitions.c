@@ -79,9 +79,16 @@ parse_partitions(const char *text, PdPartitionList *list)
 
 		if (!parse_number(&p, &first))
 		{
-			GUC_check_errdetail("\"%s\" is not a partition number or a range "
-			                    "like 0-5.",
-			                    pnstrdup(entry, strcspn(entry, ",")));
+			char *what = pnstrdup(entry, strcspn(entry, ","));
+
+			if (strspn(what, " \t") == strlen(what))
+				GUC_check_errdetail("An entry of the list is empty.");
+			else if (strspn(what, " \t0123456789") == strlen(what))
+				GUC_check_errdetail("Partition %s is out of range.", what);
+			else
+				GUC_check_errdetail("\"%s\" is not a partition number or a "
+				                    "range like 0-5.",
+				                    what);
 			return false;
 		}
 		last = first;
