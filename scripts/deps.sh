@@ -8,6 +8,7 @@ packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	build-essential clang-format libxgboost-dev librdkafka-dev libjson-c-dev kcat
 	libpq-dev
+	openjdk-17-jre-headless maven
 )
 
 missing=()

@@ -6,6 +6,8 @@
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
+#   5. the workers end to end again against a real Apache Kafka broker
+#      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -107,7 +109,15 @@ say "the tools against the embedded broker (test/tools)"
 PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.sh
 
 say "streaming end to end through the workers (test/stream)"
+t0=$SECONDS
 run_suite stream build/stream.log test/stream/test_stream.sh
+echo "    ($((SECONDS - t0)) s)"
+
+say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"
+t0=$SECONDS
+PD_BROKER=kafka run_suite stream build/stream_kafka.log test/stream/test_stream.sh
+grep '^    (Kafka' build/stream_kafka.log
+echo "    ($((SECONDS - t0)) s)"
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# End-to-end streaming test against the embedded broker (bin/pd_broker):
-# a scratch Postgres with the workers preloaded, events in through Kafka,
-# rows, dead letters, predictions and interventions out, through duplicate
-# events, kill -9 of the ingest worker, an immediate shutdown and a broker
-# outage. Prints "check <name> ok|FAILED ..." lines; exits non-zero on a
-# failure. Needs: make (bin/pd_broker), kcat, python3.
+# End-to-end streaming test: a scratch Postgres with the workers preloaded,
+# events in through Kafka, rows, dead letters, predictions and interventions
+# out, through duplicate events, kill -9 of the ingest worker, an immediate
+# shutdown and a broker outage. Prints "check <name> ok|FAILED ..." lines;
+# exits non-zero on a failure. Needs: make (bin/), kcat, python3.
+#
+# PD_BROKER chooses the broker:
+#   pd_broker  (default) the embedded librdkafka mock cluster, bin/pd_broker
+#   kafka      a real Apache Kafka (scripts/kafka.sh: single-node KRaft, on
+#              PD_KAFKA_PORT, default 55446, controller on the next port),
+#              topics created through the Admin API with bin/pd_topics, no
+#              auto-creation; checks are named kafka/<name>, and Kafka's own
+#              consumer-groups tool reads the group's lag. If the broker
+#              cannot be fetched or started, check kafka_broker_available
+#              fails: the tier is never skipped.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -12,22 +21,36 @@ cd "$root"
 export PD_PORT=${PD_STREAM_PORT:-55442}
 export PD_DB=pd_stream
 export PD_SCRATCH=/tmp/pre_delinquency.stream.$PD_PORT
+broker_kind=${PD_BROKER:-pd_broker}
+kafka_port=${PD_KAFKA_PORT:-55446}
 work=$(mktemp -d /tmp/pd_stream_test.XXXXXX)
+kafka_dir=$work/kafka
 failed=0
 broker_pid=
+case $broker_kind in
+pd_broker) prefix= ;;
+kafka) prefix=kafka/ ;;
+*) echo "PD_BROKER must be pd_broker or kafka, not '$broker_kind'"; exit 2 ;;
+esac
 
 check() { # name, condition (0 = ok), detail
-	if [ "$2" -eq 0 ]; then echo "check $1 ok $3"; else echo "check $1 FAILED $3"; failed=1; fi
+	local name=$prefix$1
+	[ "$1" = kafka_broker_available ] && name=$1
+	if [ "$2" -eq 0 ]; then echo "check $name ok $3"; else echo "check $name FAILED $3"; failed=1; fi
 }
 
 cleanup() {
 	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+	[ "$broker_kind" = kafka ] && scripts/kafka.sh stop "$kafka_dir"
 	scripts/pg_scratch.sh destroy >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# ^C or a kill: exit through the EXIT trap, which stops the broker (the
+# Kafka broker runs in its own session and would not get the signal).
+trap 'exit 130' INT TERM HUP
 
-start_broker() { # [port]
+start_pd_broker() { # [port]
 	bin/pd_broker --partitions 4 ${1:+--port $1} >"$work/broker.out" 2>"$work/broker.err" &
 	broker_pid=$!
 	for _ in $(seq 50); do
@@ -36,6 +59,36 @@ start_broker() { # [port]
 	done
 	brokers=$(head -1 "$work/broker.out" | sed 's/^bootstrap.servers=//')
 	[ -n "$brokers" ] || { echo "pd_broker did not start:"; cat "$work/broker.err"; exit 1; }
+}
+
+# The real broker: fetched on first use (Maven), formatted in $kafka_dir,
+# started on the same data after a stop. A broker that cannot be had is a
+# failed check with what to do, then the end of this tier.
+start_kafka() {
+	local t0=$SECONDS
+	if ! scripts/kafka.sh start "$kafka_dir" "$kafka_port" >"$work/kafka.start" 2>&1; then
+		check kafka_broker_available 1 "(scripts/kafka.sh start $kafka_dir $kafka_port failed: $(tail -3 "$work/kafka.start" | tr '\n' ' '))"
+		echo "The real-broker tier needs Java 17 and Maven (make deps) and, on the first run, network"
+		echo "access to Maven Central to download Apache Kafka (scripts/kafka.sh fetch shows why it"
+		echo "cannot); ports $kafka_port and $((kafka_port + 1)) must be free (PD_KAFKA_PORT)."
+		exit 1
+	fi
+	brokers=$(sed -n 's/^bootstrap.servers=//p' "$work/kafka.start")
+	echo "    (Kafka broker ready in $((SECONDS - t0)) s)"
+}
+
+start_broker() {
+	if [ "$broker_kind" = kafka ]; then start_kafka; else start_pd_broker "$@"; fi
+}
+
+# Away and back: pd_broker is stopped and started on the same port (empty,
+# the mock keeps nothing); Kafka is stopped and restarted on its data.
+stop_broker() {
+	if [ "$broker_kind" = kafka ]; then
+		scripts/kafka.sh stop "$kafka_dir"
+	else
+		kill "$broker_pid"; wait "$broker_pid" 2>/dev/null; broker_pid=
+	fi
 }
 
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
@@ -60,7 +113,33 @@ wait_for() { # sql that returns t when done, seconds
 ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'"; }
 
 # --- set-up: broker, database, extension, bank, then the workers ---------
-start_broker
+if [ "$broker_kind" = kafka ]; then
+	t0=$SECONDS
+	scripts/kafka.sh fetch >"$work/kafka.fetch" 2>&1 ||
+		check kafka_broker_available 1 "(scripts/kafka.sh fetch failed: $(tail -4 "$work/kafka.fetch" | tr '\n' ' '))"
+	echo "    (Kafka jars ready in $((SECONDS - t0)) s)"
+	start_kafka
+	check kafka_broker_available 0 "($brokers)"
+	# No auto-creation on a bank's cluster: the topics come first, through
+	# the Admin API, several partitions each; a second run finds them.
+	# (outputs captured, not piped into grep -q: pipefail and SIGPIPE)
+	topics_created() {
+		local again meta
+		bin/pd_topics --brokers "$brokers" --partitions 6 transactions-stream &&
+			bin/pd_topics --brokers "$brokers" --partitions 3 predictions-stream interventions-stream &&
+			again=$(bin/pd_topics --brokers "$brokers" --partitions 6 transactions-stream) &&
+			meta=$(kcat -b "$brokers" -L) || return 1
+		echo "$again"
+		grep -qx 'exists  transactions-stream (6 partitions)' <<<"$again" &&
+			grep -q '"transactions-stream" with 6 partitions' <<<"$meta" &&
+			grep -q '"predictions-stream" with 3 partitions' <<<"$meta" &&
+			grep -q '"interventions-stream" with 3 partitions' <<<"$meta"
+	}
+	topics_created >"$work/topics.out" 2>&1
+	check topics_created_by_pd_topics $? "($(tr '\n' ' ' <"$work/topics.out"))"
+else
+	start_broker
+fi
 scripts/pg_scratch.sh destroy >/dev/null 2>&1
 scripts/pg_scratch.sh start || exit 1
 eval "$(scripts/pg_scratch.sh env)"
@@ -121,6 +200,27 @@ new=$(($(q "SELECT count(*) FROM pre_delinquency.transactions") - base_txns))
 dups=$(q "SELECT duplicates FROM pre_delinquency.pipeline_stats")
 check duplicates_are_no_ops "$([ "$new" = 2850 ] && [ "$dups" = 2850 ] && echo 0 || echo 1)" "(rows $new, duplicates $dups)"
 
+# --- 3b. Kafka's own consumer-groups tool sees what consumer_lag says -------
+# The worker mirrors its offsets to the group after each commit, so the
+# tool's per-partition offsets, log-end offsets and lag (0: caught up) must
+# be the view's. The mirror is an async commit: a few tries.
+if [ "$broker_kind" = kafka ]; then
+	q "SELECT kafka_partition, stored_offset, high_watermark, lag FROM pre_delinquency.consumer_lag
+	   WHERE topic = 'transactions-stream' ORDER BY 1" | tr '|' ' ' >"$work/lag.view"
+	for _ in 1 2 3 4 5; do
+		scripts/kafka.sh run org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+			--bootstrap-server "$brokers" --describe --group feature-processor-group \
+			>"$work/lag.tool.out" 2>"$work/lag.tool.err"
+		awk '$2 == "transactions-stream" { print $3, $4, $5, $6 }' "$work/lag.tool.out" | sort -n >"$work/lag.tool"
+		cmp -s "$work/lag.tool" "$work/lag.view" && break
+		sleep 1
+	done
+	tool_lag=$(awk '{ s += $4 } END { print s + 0 }' "$work/lag.tool")
+	check consumer_groups_tool_agrees_with_consumer_lag \
+		"$(cmp -s "$work/lag.tool" "$work/lag.view" && [ "$tool_lag" = 0 ] && [ "$(wc -l <"$work/lag.view")" = 6 ] && echo 0 || echo 1)" \
+		"(partition offset log-end lag: tool [$(paste -sd, "$work/lag.tool")] view [$(paste -sd, "$work/lag.view")]$(head -c 300 "$work/lag.tool.err" | tr '\n' ' '))"
+fi
+
 # --- 4. kill -9 of the ingest worker mid-stream, three times ---------------
 send 2 &
 sender=$!
@@ -150,7 +250,7 @@ check immediate_shutdown_resumes "$([ "$new" = 9650 ] && echo 0 || echo 1)" "(ro
 # --- 6. the broker away: the outbox grows, then drains ----------------------
 wait_for "SELECT count(*) = 0 FROM pre_delinquency.outbox" 60
 port=${brokers##*:}
-kill "$broker_pid"; wait "$broker_pid" 2>/dev/null; broker_pid=
+stop_broker
 q "SET client_min_messages = warning; SELECT pre_delinquency.assess_all()" >/dev/null
 sleep 2
 depth=$(q "SELECT count(*) FROM pre_delinquency.outbox")
