@@ -8,6 +8,8 @@
 #      the embedded broker (test/event_json, test/tools, test/stream)
 #   5. the workers end to end again against a real Apache Kafka broker
 #      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
+#   6. scale-out: two clusters owning 3 partitions each of one real topic
+#      (test/scaleout)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -117,6 +119,12 @@ say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"
 t0=$SECONDS
 PD_BROKER=kafka run_suite stream build/stream_kafka.log test/stream/test_stream.sh
 grep '^    (Kafka' build/stream_kafka.log
+echo "    ($((SECONDS - t0)) s)"
+
+say "scale-out: two databases, each owning 3 of 6 partitions, real Kafka (test/scaleout)"
+t0=$SECONDS
+run_suite scaleout build/scaleout.log test/scaleout/test_scaleout.sh
+grep -E '^(bank|rate):' build/scaleout.log | sed 's/^/    /'
 echo "    ($((SECONDS - t0)) s)"
 
 echo

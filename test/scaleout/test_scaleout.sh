@@ -12,9 +12,11 @@
 # Prints "check <name> ok|FAILED ..." lines; exits non-zero on a failure.
 #
 # Settings: PD_SCALEOUT_PORT (default 55470: cluster A; B on +1, the broker
-# on +5 and up), PD_SCALEOUT_CUSTOMERS (default 2000), PD_SCALEOUT_DAYS
+# on +5 and up), PD_SCALEOUT_CUSTOMERS (default 1000), PD_SCALEOUT_DAYS
 # (default 60), PD_SCALEOUT_BROKER=kafka|pd_broker (default kafka; pd_broker,
-# the embedded broker, only for development: it keeps ~5 MB per partition).
+# the embedded broker, only for development: it keeps ~5 MB per partition),
+# PD_SCALEOUT_BASELINE=1 (a measurement, not a test: A owns all 6
+# partitions and the whole bank, B nothing; prints the rate and stops).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -23,10 +25,16 @@ base_port=${PD_SCALEOUT_PORT:-55470}
 port_a=$base_port
 port_b=$((base_port + 1))
 broker_port=$((base_port + 5))
-customers=${PD_SCALEOUT_CUSTOMERS:-2000}
+customers=${PD_SCALEOUT_CUSTOMERS:-1000}
 days=${PD_SCALEOUT_DAYS:-60}
 broker_kind=${PD_SCALEOUT_BROKER:-kafka}
 partitions=6
+baseline=${PD_SCALEOUT_BASELINE:-0}
+if [ "$baseline" = 1 ]; then
+	range_a=(0 5) range_b=(-1 -1) # B owns nothing and is not connected
+else
+	range_a=(0 2) range_b=(3 5)
+fi
 work=$(mktemp -d /tmp/pre_delinquency.scaleout_test.XXXXXX)
 failed=0
 broker_pid=
@@ -114,10 +122,10 @@ load_owned() { # A|B, first, last
 	qdb A pd_bank -c "COPY (SELECT * FROM pre_delinquency.payments WHERE $(owned_where "$2" "$3")) TO STDOUT" |
 		q "$1" "COPY pre_delinquency.payments FROM STDIN"
 }
-load_owned A 0 2
-load_owned B 3 5
-expect_a=$(qdb A pd_bank -c "SELECT count(*) FROM pre_delinquency.transactions WHERE $(owned_where 0 2)")
-expect_b=$(qdb A pd_bank -c "SELECT count(*) FROM pre_delinquency.transactions WHERE $(owned_where 3 5)")
+load_owned A "${range_a[@]}"
+load_owned B "${range_b[@]}"
+expect_a=$(qdb A pd_bank -c "SELECT count(*) FROM pre_delinquency.transactions WHERE $(owned_where "${range_a[@]}")")
+expect_b=$(qdb A pd_bank -c "SELECT count(*) FROM pre_delinquency.transactions WHERE $(owned_where "${range_b[@]}")")
 total=$(qdb A pd_bank -c "SELECT count(*) FROM pre_delinquency.transactions")
 echo "customers: A $(q A "SELECT count(*) FROM pre_delinquency.customers"), B $(q B "SELECT count(*) FROM pre_delinquency.customers"); their transactions: A $expect_a, B $expect_b"
 
@@ -129,15 +137,19 @@ configure() { # A|B, partitions
 		-c "ALTER SYSTEM SET pre_delinquency.partitions = '$2'" >/dev/null
 	scratch "$1" stop && scratch "$1" start >/dev/null || { echo "cluster $1 did not restart"; exit 1; }
 }
-configure A 0-2
-configure B 3-5
-for c in A B; do
+configure A "${range_a[0]}-${range_a[1]}"
+[ "$baseline" = 1 ] || configure B "${range_b[0]}-${range_b[1]}"
+for c in A $([ "$baseline" = 1 ] || echo B); do
 	wait_for $c "SELECT count(*) = 1 FROM pre_delinquency.ingest_assignment" 60
 done
 assign_a=$(q A "SELECT mode || ' ' || owned || ' ' || assigned::text || ' of ' || topic_partitions FROM pre_delinquency.ingest_assignment")
 assign_b=$(q B "SELECT mode || ' ' || owned || ' ' || assigned::text || ' of ' || topic_partitions FROM pre_delinquency.ingest_assignment")
-check static_assignment "$(ok_if "$assign_a" = "static 0-2 {0,1,2} of 6" -a "$assign_b" = "static 3-5 {3,4,5} of 6")" \
-	"(A: $assign_a; B: $assign_b)"
+if [ "$baseline" = 1 ]; then
+	echo "baseline: A $assign_a"
+else
+	check static_assignment "$(ok_if "$assign_a" = "static 0-2 {0,1,2} of 6" -a "$assign_b" = "static 3-5 {3,4,5} of 6")" \
+		"(A: $assign_a; B: $assign_b)"
+fi
 
 # --- the bank's history through the topic ------------------------------------
 t0=$(date +%s.%N)
@@ -160,6 +172,17 @@ done
 rows_a=$(q A "SELECT count(*) FROM pre_delinquency.transactions")
 rows_b=$(q B "SELECT count(*) FROM pre_delinquency.transactions")
 check all_events_consumed "$(ok_if -n "$done_a" -a -n "$done_b")" "(A $rows_a of $expect_a, B $rows_b of $expect_b rows)"
+rate() {
+	awk -v t0="$t0" -v ts="$t_sent" -v a="$done_a" -v b="$done_b" -v na="$expect_a" -v nb="$expect_b" 'BEGIN {
+		if (a == "" || b == "") exit
+		end = a > b ? a : b
+		printf "rate: A %.0f events/s, B %.0f events/s, together %.0f events/s (%d events, produced in %.1f s, all ingested %.1f s after the first was sent)\n",
+			na / (a - t0), nb > 0 ? nb / (b - t0) : 0, (na + nb) / (end - t0), na + nb, ts - t0, end - t0 }'
+}
+if [ "$baseline" = 1 ]; then
+	rate
+	exit $failed
+fi
 
 # --- exactly once across the two, every customer in one ----------------------
 qdb A pd_bank -c "CREATE TABLE landed (db text, event_id uuid, customer_id uuid)" \
@@ -224,9 +247,5 @@ grep -q 'runs backwards' "$work/bad_guc.out"
 check bad_partition_list_refused $? "($(grep -o "DETAIL: .*" "$work/bad_guc.out"))"
 
 # --- how fast: each database on its share, both together ---------------------
-awk -v t0="$t0" -v ts="$t_sent" -v a="$done_a" -v b="$done_b" -v na="$expect_a" -v nb="$expect_b" 'BEGIN {
-	if (a == "" || b == "") exit
-	end = a > b ? a : b
-	printf "rate: A %.0f events/s, B %.0f events/s, together %.0f events/s (%d events, produced in %.1f s, all ingested %.1f s after the first was sent)\n",
-		na / (a - t0), nb / (b - t0), (na + nb) / (end - t0), na + nb, ts - t0, end - t0 }'
+rate
 exit $failed
