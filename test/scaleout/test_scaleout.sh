@@ -177,7 +177,7 @@ rate() {
 		if (a == "" || b == "") exit
 		end = a > b ? a : b
 		printf "rate: A %.0f events/s, B %.0f events/s, together %.0f events/s (%d events, produced in %.1f s, all ingested %.1f s after the first was sent)\n",
-			na / (a - t0), nb > 0 ? nb / (b - t0) : 0, (na + nb) / (end - t0), na + nb, ts - t0, end - t0 }'
+			na / (a - t0), (nb > 0 ? nb / (b - t0) : 0), (na + nb) / (end - t0), na + nb, ts - t0, end - t0 }'
 }
 if [ "$baseline" = 1 ]; then
 	rate
