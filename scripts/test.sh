@@ -124,7 +124,7 @@ echo "    ($((SECONDS - t0)) s)"
 say "scale-out: two databases, each owning 3 of 6 partitions, real Kafka (test/scaleout)"
 t0=$SECONDS
 run_suite scaleout build/scaleout.log test/scaleout/test_scaleout.sh
-grep -E '^(bank|rate):' build/scaleout.log | sed 's/^/    /'
+grep -E '^(bank|rate|cpu):' build/scaleout.log | sed 's/^/    /'
 echo "    ($((SECONDS - t0)) s)"
 
 echo

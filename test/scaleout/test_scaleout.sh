@@ -152,6 +152,14 @@ else
 fi
 
 # --- the bank's history through the topic ------------------------------------
+# CPU time of each ingest worker (utime + stime, clock ticks), for the rate
+# per CPU-second: on a shared machine the wall-clock rate says little.
+ingest_cpu() { # A|B
+	local pid
+	pid=$(q "$1" "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency ingest'" 2>/dev/null)
+	[ -n "$pid" ] && awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0
+}
+cpu0_a=$(ingest_cpu A) cpu0_b=$(ingest_cpu B)
 t0=$(date +%s.%N)
 PGHOST=/tmp/pre_delinquency.scaleout.$port_a/sock PGPORT=$port_a bin/pd_simulate 0 0 \
 	--brokers "$brokers" --dsn "dbname=pd_bank" --replay 2000-01-01 2100-01-01 >"$work/simulate.out" 2>"$work/simulate.err"
@@ -172,7 +180,11 @@ done
 rows_a=$(q A "SELECT count(*) FROM pre_delinquency.transactions")
 rows_b=$(q B "SELECT count(*) FROM pre_delinquency.transactions")
 check all_events_consumed "$(ok_if -n "$done_a" -a -n "$done_b")" "(A $rows_a of $expect_a, B $rows_b of $expect_b rows)"
+cpu_a=$(( $(ingest_cpu A) - cpu0_a )) cpu_b=$(( $(ingest_cpu B) - cpu0_b ))
 rate() {
+	awk -v ca="$cpu_a" -v cb="$cpu_b" -v na="$expect_a" -v nb="$expect_b" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		printf "cpu: ingest worker A %.1f s (%.0f events per CPU-second), B %.1f s (%.0f events per CPU-second)\n",
+			ca / hz, (ca > 0 ? na * hz / ca : 0), cb / hz, (cb > 0 ? nb * hz / cb : 0) }'
 	awk -v t0="$t0" -v ts="$t_sent" -v a="$done_a" -v b="$done_b" -v na="$expect_a" -v nb="$expect_b" 'BEGIN {
 		if (a == "" || b == "") exit
 		end = a > b ? a : b
