@@ -19,7 +19,8 @@
 # The broker does not create topics on first use (auto.create.topics.enable
 # = false, as on a bank's cluster): create them with create-topics first.
 # <dir> holds server.properties, data/, server.log, kafka.out and kafka.pid.
-# Env: KAFKA_HEAP (default 512m), KAFKA_START_TIMEOUT (seconds, default 120).
+# Env: KAFKA_HEAP (default 512m), KAFKA_START_TIMEOUT (seconds, default 120),
+# KAFKA_JAVA_OPTS (more JVM options).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,7 @@ pom=$root/scripts/kafka/pom.xml
 cache=$root/build/kafka
 lib=$cache/lib
 heap=${KAFKA_HEAP:-512m}
+archive=$cache/broker.jsa
 
 die() {
 	echo "kafka.sh: $*" >&2
@@ -54,7 +56,7 @@ fetch() {
 		return 0
 	fi
 	log=$cache/fetch.log
-	rm -rf "$lib" "$lib.tmp" "$cache/lib.stamp"
+	rm -rf "$lib" "$lib.tmp" "$cache/lib.stamp" "$archive"
 	if ! mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
 		-DoutputDirectory="$lib.tmp" >"$log" 2>&1; then
 		tail -15 "$log" >&2
@@ -70,8 +72,9 @@ check the network or proxy, then run 'scripts/kafka.sh fetch' again."
 # A small, quiet JVM (the machine running the tests also runs Postgres):
 # sets the array java_cmd.
 java_small() { # heap, log4j2 config
+	# shellcheck disable=SC2206 # KAFKA_JAVA_OPTS: several words
 	java_cmd=(java "-Xmx$1" -Xms64m -XX:+UseSerialGC -Djava.awt.headless=true
-		"-Dlog4j2.configurationFile=$2" -cp "$lib/*")
+		"-Dlog4j2.configurationFile=$2" -cp "$lib/*" ${KAFKA_JAVA_OPTS:-})
 }
 
 # A Kafka tool: short-lived, so the quick-start JIT level.
@@ -82,6 +85,30 @@ tool() { # main class, args...
 }
 
 # --- the broker ----------------------------------------------------------------
+# Start-up costs CPU the tests' Postgres needs: on the shared 2-CPU CI machine
+# a broker took ~9 CPU seconds to be ready. Two options cut that to ~3.5:
+# the C1 compiler only (a test broker never runs long enough for C2 to pay
+# off) and a class-data-sharing archive of the broker's classes (no parsing
+# and verifying of ~5,000 classes), which the first broker that stops cleanly
+# writes and later ones map. A stale archive (new jars, another JVM) is
+# refused by the JVM, which then starts the slow way.
+start_up_options() { # dir
+	echo -XX:TieredStopAtLevel=1
+	if [ -s "$archive" ]; then
+		echo "-XX:SharedArchiveFile=$archive"
+	else
+		echo "-XX:ArchiveClassesAtExit=$1/broker.jsa"
+	fi
+}
+
+# After a clean stop: keep the archive the broker wrote, if none is kept yet.
+keep_archive() { # dir
+	if [ -s "$1/broker.jsa" ] && [ ! -s "$archive" ]; then
+		cp "$1/broker.jsa" "$archive.$$" && mv -f "$archive.$$" "$archive"
+	fi
+	rm -f "$archive.$$"
+}
+
 # The pid in <dir>/kafka.pid, if that process is still this directory's broker
 # (a pid file can outlive its process, and the pid be reused by another).
 running_pid() { # dir
@@ -110,13 +137,12 @@ write_config() { # dir, port, key=value overrides...
 		default.replication.factor=1
 		min.insync.replicas=1
 		offsets.topic.replication.factor=1
-		# 50 by default: creating them makes a first group join take seconds
-		offsets.topic.num.partitions=8
 		transaction.state.log.replication.factor=1
 		transaction.state.log.min.isr=1
 		share.coordinator.state.topic.replication.factor=1
 		share.coordinator.state.topic.min.isr=1
-		# one consumer per group in the tests: no reason to wait for more
+		# 3 s by default, added to a new group's first join, to gather more
+		# members; the tests have one (Kafka's sample config says 0 as well)
 		group.initial.rebalance.delay.ms=0
 	EOF
 	local kv
@@ -135,8 +161,8 @@ start() { # dir, port, overrides...
 	shift 2
 	[[ $port =~ ^[0-9]+$ ]] || die "port '$port' is not a number"
 	fetch
-	if pid=$(running_pid "$dir"); then
-		echo "bootstrap.servers=127.0.0.1:$port"
+	if pid=$(running_pid "$dir"); then # already up: say where
+		echo "bootstrap.servers=$(sed -n 's|^advertised.listeners=PLAINTEXT://||p' "$dir/server.properties")"
 		return 0
 	fi
 	for p in "$port" $((port + 1)); do
@@ -161,7 +187,8 @@ start() { # dir, port, overrides...
 	# setsid: the broker is not in the caller's process group, so a ^C in a
 	# test does not kill it before the test's own clean-up stops it.
 	java_small "$heap" "$root/scripts/kafka/log4j2-broker.properties"
-	setsid "${java_cmd[@]}" "-Dkafka.logs.dir=$dir" kafka.Kafka "$dir/server.properties" >"$dir/kafka.out" 2>&1 </dev/null &
+	setsid "${java_cmd[@]}" $(start_up_options "$dir") "-Dkafka.logs.dir=$dir" \
+		kafka.Kafka "$dir/server.properties" >"$dir/kafka.out" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$dir/kafka.pid"
 	local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120}))
@@ -197,13 +224,15 @@ stop() { # dir
 	dir=$(cd "$1" 2>/dev/null && pwd) || return 0
 	if pid=$(running_pid "$dir"); then
 		kill -TERM "$pid" 2>/dev/null || true
-		if ! wait_gone "$pid" 60; then
+		if wait_gone "$pid" 60; then
+			keep_archive "$dir"
+		else
 			echo "kafka.sh: the broker in $dir did not stop within 60 s; killed it" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 			wait_gone "$pid" 10 || true
 		fi
 	fi
-	rm -f "$dir/kafka.pid"
+	rm -f "$dir/kafka.pid" "$dir/broker.jsa"
 }
 
 kill_broker() { # dir

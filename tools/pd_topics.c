@@ -5,13 +5,20 @@
  *    already exists is fine: it is reported, with its partition count, and
  *    left as it is.
  *
+ * A real cluster answers CreateTopics once its controller has recorded the
+ * topic; the brokers learn of it a moment later. So a created topic is
+ * reported only when the cluster's metadata shows it with a leader for every
+ * partition: a producer started right after pd_topics finds it.
+ *
  * Owns only the command line and the Admin API round trip. pd_broker (the
  * embedded mock cluster) does not serve CreateTopics: it creates its topics
  * itself (pd_broker --topics).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -70,6 +77,53 @@ existing_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
 	}
 	rd_kafka_topic_destroy(rkt);
 	return n;
+}
+
+/*
+ * The partition count of a topic whose every partition has a leader, -1
+ * while the metadata does not show it so (yet).
+ */
+static int
+led_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *md;
+	int n = -1;
+
+	if (rkt == NULL)
+		return -1;
+	if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		if (md->topic_cnt == 1 && md->topics[0].err == 0 &&
+		    md->topics[0].partition_cnt > 0)
+		{
+			n = md->topics[0].partition_cnt;
+			for (int p = 0; p < md->topics[0].partition_cnt; p++)
+				if (md->topics[0].partitions[p].err != 0 ||
+				    md->topics[0].partitions[p].leader < 0)
+					n = -1;
+		}
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+	return n;
+}
+
+/* Waits until a new topic is led everywhere; false after timeout_ms. */
+static bool
+wait_until_led(rd_kafka_t *rk, const char *topic, long timeout_ms)
+{
+	double deadline = tool_monotonic() + timeout_ms / 1000.0;
+
+	for (;;)
+	{
+		if (led_partitions(rk, topic, 2000) > 0)
+			return true;
+		if (tool_monotonic() >= deadline)
+			return false;
+		usleep(100 * 1000);
+	}
 }
 
 int
@@ -228,9 +282,18 @@ main(int argc, char **argv)
 		const char *name = rd_kafka_topic_result_name(results[r]);
 		rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[r]);
 
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    wait_until_led(rk, name, timeout_ms))
 			printf("created %s (%ld partitions, replication %ld)\n", name,
 			       partitions, replication);
+		else if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			tool_warn("created %s, but after %ld ms the cluster's metadata "
+			          "still shows no leader for all its partitions: check "
+			          "the brokers' logs",
+			          name, timeout_ms);
+			failures++;
+		}
 		else if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
 		{
 			int n = existing_partitions(rk, name, (int) timeout_ms);

@@ -67,14 +67,18 @@ start_pd_broker() { # [port]
 start_kafka() {
 	local t0=$SECONDS
 	if ! scripts/kafka.sh start "$kafka_dir" "$kafka_port" >"$work/kafka.start" 2>&1; then
-		check kafka_broker_available 1 "(scripts/kafka.sh start $kafka_dir $kafka_port failed: $(tail -3 "$work/kafka.start" | tr '\n' ' '))"
-		echo "The real-broker tier needs Java 17 and Maven (make deps) and, on the first run, network"
-		echo "access to Maven Central to download Apache Kafka (scripts/kafka.sh fetch shows why it"
-		echo "cannot); ports $kafka_port and $((kafka_port + 1)) must be free (PD_KAFKA_PORT)."
-		exit 1
+		kafka_unavailable "scripts/kafka.sh start $kafka_dir $kafka_port failed: $(tail -3 "$work/kafka.start" | tr '\n' ' ')"
 	fi
 	brokers=$(sed -n 's/^bootstrap.servers=//p' "$work/kafka.start")
 	echo "    (Kafka broker ready in $((SECONDS - t0)) s)"
+}
+
+kafka_unavailable() { # why
+	check kafka_broker_available 1 "($1)"
+	echo "The real-broker tier needs Java 17 and Maven (make deps) and, on the first run, network"
+	echo "access to Maven Central to download Apache Kafka (scripts/kafka.sh fetch shows why it"
+	echo "cannot); ports $kafka_port and $((kafka_port + 1)) must be free (PD_KAFKA_PORT)."
+	exit 1
 }
 
 start_broker() {
@@ -116,7 +120,7 @@ ingest_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_del
 if [ "$broker_kind" = kafka ]; then
 	t0=$SECONDS
 	scripts/kafka.sh fetch >"$work/kafka.fetch" 2>&1 ||
-		check kafka_broker_available 1 "(scripts/kafka.sh fetch failed: $(tail -4 "$work/kafka.fetch" | tr '\n' ' '))"
+		kafka_unavailable "scripts/kafka.sh fetch failed: $(tail -4 "$work/kafka.fetch" | tr '\n' ' ')"
 	echo "    (Kafka jars ready in $((SECONDS - t0)) s)"
 	start_kafka
 	check kafka_broker_available 0 "($brokers)"
