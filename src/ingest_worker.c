@@ -39,6 +39,7 @@
 
 /* static mode: how often partitions missing from the topic are looked for */
 #define METADATA_RECHECK_MS 30000
+#define METADATA_RETRY_MS   5000
 #define METADATA_TIMEOUT_MS 5000
 
 static volatile sig_atomic_t got_sigterm = false;
@@ -212,12 +213,16 @@ assign_owned_partitions(rd_kafka_t *rk)
 		char *msg = psprintf("no metadata for topic %s: %s",
 		                     pd_transactions_topic, why);
 
+		/* a topic just created may not be in the metadata yet: retry soon */
+		next_metadata_check = TimestampTzPlusMilliseconds(
+		    GetCurrentTimestamp(), METADATA_RETRY_MS);
+
 		ereport(WARNING,
 		        (errmsg("pre_delinquency ingest worker: %s", msg),
 		         errhint("Create the topic or check "
 		                 "pre_delinquency.kafka_brokers; the worker tries "
 		                 "again every %d s.",
-		                 METADATA_RECHECK_MS / 1000)));
+		                 METADATA_RETRY_MS / 1000)));
 		pd_stats_worker_error(PD_WORKER_INGEST, msg);
 		pd_stats_worker_state(PD_WORKER_INGEST, "waiting for topic metadata");
 		return;
