@@ -20,7 +20,7 @@ OBJS       += src/xgb_util.o src/scoring.o src/shap_batch.o src/parallel_feature
               src/metrics.o
 # the streaming pipeline over librdkafka and json-c
 OBJS       += src/event_json.o src/json_strict.o src/ingest.o src/ingest_bulk.o src/ingest_worker.o \
-              src/relay_worker.o src/pipeline_stats.o
+              src/relay_worker.o src/pipeline_stats.o src/partitions.o
 # broker credentials kept out of the server log
 OBJS       += src/redact.o
 DATA        = $(wildcard sql/pre_delinquency--*.sql) $(wildcard models/pre_delinquency_model.json)
@@ -28,7 +28,7 @@ DOCS        = README.md
 
 # One regression file per concern; they run against the scratch instance
 # (scripts/test.sh passes --use-existing and its port).
-REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges security ingest training
+REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges security ingest training partitions
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
 

@@ -9,10 +9,12 @@
 #      the embedded broker (test/event_json, test/tools, test/stream)
 #   5. the workers end to end again against a real Apache Kafka broker
 #      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
-#   6. a short fault-injection run against Apache Kafka (test/faults)
-#   7. the security review (test/security) and the upgrade path
+#   6. scale-out: two clusters owning 3 partitions each of one real topic
+#      (test/scaleout)
+#   7. a short fault-injection run against Apache Kafka (test/faults)
+#   8. the security review (test/security) and the upgrade path
 #      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
-#   8. the quick side-by-side benchmark against the peer (scripts/bench.sh
+#   9. the quick side-by-side benchmark against the peer (scripts/bench.sh
 #      --quick): both sides ran and the peer agreed; figures printed only
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
@@ -126,6 +128,12 @@ say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"
 t0=$SECONDS
 PD_BROKER=kafka run_suite stream build/stream_kafka.log test/stream/test_stream.sh
 grep '^    (Kafka' build/stream_kafka.log
+echo "    ($((SECONDS - t0)) s)"
+
+say "scale-out: two databases, each owning 3 of 6 partitions, real Kafka (test/scaleout)"
+t0=$SECONDS
+run_suite scaleout build/scaleout.log test/scaleout/test_scaleout.sh
+grep -E '^(bank|rate|cpu):' build/scaleout.log | sed 's/^/    /'
 echo "    ($((SECONDS - t0)) s)"
 
 say "fault injection against Apache Kafka, short run (test/faults; make test-faults: the full run)"

@@ -168,3 +168,34 @@ SELECT pg_catalog.pg_extension_config_dump('intervention_policies',
 	'WHERE to_jsonb(intervention_policies) NOT IN (SELECT seed FROM pre_delinquency.seeded_config WHERE table_name = ''intervention_policies'')');
 SELECT pg_catalog.pg_extension_config_dump('score_triggers',
 	'WHERE to_jsonb(score_triggers) NOT IN (SELECT seed FROM pre_delinquency.seeded_config WHERE table_name = ''score_triggers'')');
+
+-- ---------------------------------------------------------------------------
+-- added in 0.2.0: scale-out: several databases each own a fixed set of partitions of
+-- transactions_topic (pre_delinquency.partitions); kafka_partition() tells
+-- which customers' events a database will receive, ingest_assignment what
+-- its ingest worker consumes. docs/SCALING.md.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION kafka_partition(key text, partitions integer) RETURNS integer
+AS 'MODULE_PATHNAME', 'pd_kafka_partition'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION kafka_partition(text, integer) IS
+	'The partition a message with this key goes to among this many: the Java client''s default partitioner (murmur2, positive, modulo), as librdkafka''s murmur2 partitioners. Use kafka_partition(customer_id::text, n) to load only the customers a database owns.';
+
+CREATE FUNCTION ingest_assignment_internal(
+	OUT mode text, OUT topic text, OUT owned text, OUT assigned integer[],
+	OUT missing integer[], OUT topic_partitions integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pd_ingest_assignment'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ingest_assignment_internal() IS 'Internal: what the ingest worker consumes, from shared memory.';
+
+CREATE VIEW ingest_assignment AS SELECT * FROM ingest_assignment_internal();
+COMMENT ON VIEW ingest_assignment IS
+	'What the ingest worker consumes: mode (group: consumer-group rebalance; static: pre_delinquency.partitions), the owned partitions, those assigned, those the topic does not have, the topic''s partition count. No row before the first assignment.';
+
+REVOKE ALL ON FUNCTION kafka_partition(text, integer), ingest_assignment_internal()
+	FROM PUBLIC;
+REVOKE ALL ON ingest_assignment FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kafka_partition(text, integer), ingest_assignment_internal()
+	TO pre_delinquency_reader;
+GRANT SELECT ON ingest_assignment TO pre_delinquency_reader;

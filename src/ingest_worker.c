@@ -35,10 +35,26 @@
 #include "utils/timestamp.h"
 
 #include "ingest.h"
+#include "partitions.h"
 #include "pipeline.h"
+
+/* static mode: how often partitions missing from the topic are looked for */
+#define METADATA_RECHECK_MS 30000
+#define METADATA_RETRY_MS   5000
+#define METADATA_TIMEOUT_MS 5000
 
 static volatile sig_atomic_t got_sigterm = false;
 static bool assignment_failed = false;
+/* static mode: when to read the topic's metadata again (0: never) */
+static TimestampTz next_metadata_check = 0;
+
+static int
+compare_int32(const void *a, const void *b)
+{
+	int32 x = *(const int32 *) a, y = *(const int32 *) b;
+
+	return x < y ? -1 : x > y;
+}
 
 static void
 handle_sigterm(SIGNAL_ARGS)
@@ -51,13 +67,15 @@ handle_sigterm(SIGNAL_ARGS)
 }
 
 /*
- * Sets each assigned partition's offset to the one stored in kafka_offsets
- * (partitions never consumed keep RD_KAFKA_OFFSET_INVALID: the consumer
- * then starts at the earliest message). Runs inside a rebalance callback,
+ * Sets each assigned partition's offset to the one stored in kafka_offsets;
+ * partitions never consumed get unstored_offset (group mode:
+ * RD_KAFKA_OFFSET_INVALID, the group's committed offset or the earliest
+ * message; static mode: the beginning). Runs inside a rebalance callback,
  * so it must not throw through librdkafka: errors are caught and flagged.
  */
 static void
-load_stored_offsets(rd_kafka_topic_partition_list_t *partitions)
+load_stored_offsets(rd_kafka_topic_partition_list_t *partitions,
+                    int64 unstored_offset)
 {
 	MemoryContext caller = CurrentMemoryContext;
 
@@ -83,7 +101,7 @@ load_stored_offsets(rd_kafka_topic_partition_list_t *partitions)
 			    "= $3",
 			    3, types, args, NULL, true, 1);
 			p->offset = SPI_processed == 0
-			                ? RD_KAFKA_OFFSET_INVALID
+			                ? unstored_offset
 			                : DatumGetInt64(SPI_getbinval(
 			                      SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 			                      1, &isnull));
@@ -110,12 +128,146 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
 	{
-		load_stored_offsets(partitions);
+		int32 *ids = palloc(sizeof(int32) * Max(partitions->cnt, 1));
+
+		load_stored_offsets(partitions, RD_KAFKA_OFFSET_INVALID);
 		rd_kafka_assign(rk, partitions);
+		for (int i = 0; i < partitions->cnt; i++)
+			ids[i] = partitions->elems[i].partition;
+		qsort(ids, partitions->cnt, sizeof(int32), compare_int32);
+		pd_stats_assignment(false, pd_transactions_topic, -1, ids,
+		                    partitions->cnt, NULL, 0);
+		pfree(ids);
 		pd_stats_worker_state(PD_WORKER_INGEST, "assigned");
 	}
 	else
+	{
 		rd_kafka_assign(rk, NULL);
+		pd_stats_assignment(false, pd_transactions_topic, -1, NULL, 0, NULL,
+		                    0);
+	}
+}
+
+/*
+ * The partition count of the topic, or -1 with the reason in why when the
+ * cluster does not answer or does not have the topic.
+ */
+static int
+topic_partition_count(rd_kafka_t *rk, const char *topic, char *why,
+                      size_t why_len)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t err;
+	int count;
+
+	if (rkt == NULL)
+	{
+		snprintf(why, why_len, "%s", rd_kafka_err2str(rd_kafka_last_error()));
+		return -1;
+	}
+	err = rd_kafka_metadata(rk, 0, rkt, &md, METADATA_TIMEOUT_MS);
+	rd_kafka_topic_destroy(rkt);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		snprintf(why, why_len, "%s", rd_kafka_err2str(err));
+		return -1;
+	}
+	if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		snprintf(why, why_len, "%s",
+		         md->topic_cnt != 1 ? "no metadata"
+		                            : rd_kafka_err2str(md->topics[0].err));
+		count = -1;
+	}
+	else
+		count = md->topics[0].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	return count;
+}
+
+/*
+ * Static assignment: the owned partitions that exist on the topic, each at
+ * its stored offset (or the beginning). A listed partition the topic does
+ * not have is a configuration mistake, not a reason to stop: it is named in
+ * the log and in worker_status, the others are consumed, and the metadata
+ * is read again every 30 s in case partitions are added. Called at start
+ * and on each recheck, always between batches, when the stored offsets are
+ * exactly what has been applied.
+ */
+static void
+assign_owned_partitions(rd_kafka_t *rk)
+{
+	const PdPartitionList *owned = pd_owned_partitions;
+	rd_kafka_topic_partition_list_t *list;
+	int32 present[PD_MAX_OWNED_PARTITIONS];
+	int32 missing[PD_MAX_OWNED_PARTITIONS];
+	int n_present = 0, n_missing = 0;
+	char why[256];
+	int count =
+	    topic_partition_count(rk, pd_transactions_topic, why, sizeof(why));
+
+	next_metadata_check = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+	                                                  METADATA_RECHECK_MS);
+	if (count < 0)
+	{
+		char *msg = psprintf("no metadata for topic %s: %s",
+		                     pd_transactions_topic, why);
+
+		/* a topic just created may not be in the metadata yet: retry soon */
+		next_metadata_check = TimestampTzPlusMilliseconds(
+		    GetCurrentTimestamp(), METADATA_RETRY_MS);
+
+		ereport(WARNING,
+		        (errmsg("pre_delinquency ingest worker: %s", msg),
+		         errhint("Create the topic or check "
+		                 "pre_delinquency.kafka_brokers; the worker tries "
+		                 "again every %d s.",
+		                 METADATA_RETRY_MS / 1000)));
+		pd_stats_worker_error(PD_WORKER_INGEST, msg);
+		pd_stats_worker_state(PD_WORKER_INGEST, "waiting for topic metadata");
+		return;
+	}
+	for (int i = 0; i < owned->n; i++)
+	{
+		if (owned->partition[i] < count)
+			present[n_present++] = owned->partition[i];
+		else
+			missing[n_missing++] = owned->partition[i];
+	}
+	if (n_missing > 0)
+	{
+		char *msg = psprintf(
+		    "pre_delinquency.partitions lists %s, which topic %s does not "
+		    "have (it has %d partitions)",
+		    pd_format_partitions(missing, n_missing), pd_transactions_topic,
+		    count);
+
+		ereport(WARNING,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("pre_delinquency ingest worker: %s", msg),
+		         errhint("Correct pre_delinquency.partitions or add "
+		                 "partitions to the topic; the worker consumes the "
+		                 "others and looks again every %d s.",
+		                 METADATA_RECHECK_MS / 1000)));
+		pd_stats_worker_error(PD_WORKER_INGEST, msg);
+	}
+	else
+		next_metadata_check = 0;
+
+	list = rd_kafka_topic_partition_list_new(Max(n_present, 1));
+	for (int i = 0; i < n_present; i++)
+		rd_kafka_topic_partition_list_add(list, pd_transactions_topic,
+		                                  present[i]);
+	load_stored_offsets(list, RD_KAFKA_OFFSET_BEGINNING);
+	if (!assignment_failed)
+		rd_kafka_assign(rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	pd_stats_assignment(true, pd_transactions_topic, count, present, n_present,
+	                    missing, n_missing);
+	pd_stats_worker_state(PD_WORKER_INGEST,
+	                      n_present > 0 ? "assigned"
+	                                    : "waiting for owned partitions");
 }
 
 static rd_kafka_t *
@@ -150,6 +302,8 @@ create_consumer(void)
 		        (errcode(ERRCODE_CONNECTION_FAILURE),
 		         errmsg("could not create the Kafka consumer: %s", errstr)));
 	rd_kafka_poll_set_consumer(rk);
+	if (pd_owned_partitions != NULL && pd_owned_partitions->n > 0)
+		return rk; /* static: assign_owned_partitions() */
 	topics = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(topics, pd_transactions_topic,
 	                                  RD_KAFKA_PARTITION_UA);
@@ -159,6 +313,17 @@ create_consumer(void)
 		                       pd_transactions_topic, rd_kafka_err2str(err))));
 	rd_kafka_topic_partition_list_destroy(topics);
 	return rk;
+}
+
+/* assign_owned_partitions() with its messages and lists freed after */
+static void
+assign_in(rd_kafka_t *rk, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	assign_owned_partitions(rk);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(cxt);
 }
 
 /* Waits, answering SIGHUP and SIGTERM, until kafka_brokers is set. */
@@ -257,6 +422,7 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 			break;
 		m = rd_kafka_consumer_poll(rk, n == 0 ? 100 : 0);
 		CHECK_FOR_INTERRUPTS();
+		/* nothing yet: back to the main loop (reloads, metadata checks) */
 		if (m == NULL)
 			break;
 		if (m->err)
@@ -423,9 +589,23 @@ pd_ingest_worker_main(Datum arg)
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "ingest batch",
 	                                  ALLOCSET_DEFAULT_SIZES);
 	pd_stats_worker_state(PD_WORKER_INGEST, "consuming");
-	ereport(LOG,
-	        (errmsg("pre_delinquency ingest worker consuming %s as group %s",
-	                pd_transactions_topic, pd_consumer_group)));
+	if (pd_owned_partitions != NULL && pd_owned_partitions->n > 0)
+	{
+		ereport(
+		    LOG,
+		    (errmsg("pre_delinquency ingest worker consuming partitions %s "
+		            "of %s (static assignment; offsets mirrored to group "
+		            "%s)",
+		            pd_format_partitions(pd_owned_partitions->partition,
+		                                 pd_owned_partitions->n),
+		            pd_transactions_topic, pd_consumer_group)));
+		assign_in(rk, batch_cxt);
+	}
+	else
+		ereport(
+		    LOG,
+		    (errmsg("pre_delinquency ingest worker consuming %s as group %s",
+		            pd_transactions_topic, pd_consumer_group)));
 
 	while (!got_sigterm)
 	{
@@ -438,22 +618,27 @@ pd_ingest_worker_main(Datum arg)
 			char *topic = pstrdup(pd_transactions_topic);
 			char *group = pstrdup(pd_consumer_group);
 			char *properties = pstrdup(pd_kafka_properties);
+			char *owned = pstrdup(pd_partitions_text);
 
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			/*
-			 * a new cluster, topic, group or credentials: start afresh from
-			 * stored offsets
+			 * a new cluster, topic, group, credentials or set of owned
+			 * partitions: start afresh from the stored offsets
 			 */
 			if (strcmp(brokers, pd_kafka_brokers) != 0 ||
 			    strcmp(topic, pd_transactions_topic) != 0 ||
 			    strcmp(group, pd_consumer_group) != 0 ||
-			    strcmp(properties, pd_kafka_properties) != 0)
+			    strcmp(properties, pd_kafka_properties) != 0 ||
+			    strcmp(owned, pd_partitions_text) != 0)
 				break;
 		}
 		if (assignment_failed)
 			elog(ERROR,
 			     "could not read the stored offsets for a new assignment");
+		if (next_metadata_check != 0 &&
+		    GetCurrentTimestamp() >= next_metadata_check)
+			assign_in(rk, batch_cxt);
 		n = poll_batch(rk, batch);
 		if (n == 0)
 			continue;

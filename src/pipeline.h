@@ -62,6 +62,11 @@ extern void pd_stats_relay_batch(int produced, int failed,
                                  const double *latencies_ms, int n_latencies);
 extern void pd_stats_high_watermark(const char *topic, int32 partition,
                                     int64 high);
+/* what the ingest worker consumes (static: owned partitions on the topic) */
+extern void pd_stats_assignment(bool is_static, const char *topic,
+                                int topic_partitions, const int32 *assigned,
+                                int n_assigned, const int32 *missing,
+                                int n_missing);
 
 /*
  * librdkafka configuration: the defaults, then bootstrap.servers and

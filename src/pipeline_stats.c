@@ -20,10 +20,13 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "partitions.h"
 #include "pipeline.h"
 
 char *pd_database = NULL;
@@ -59,6 +62,19 @@ typedef struct PartitionMark
 	int64 high_watermark;
 } PartitionMark;
 
+/* What the ingest worker consumes, for the ingest_assignment view. */
+typedef struct AssignmentMark
+{
+	bool known; /* false until the worker assigned something */
+	bool is_static;
+	char topic[64];
+	int topic_partitions; /* -1: unknown (group mode, no metadata yet) */
+	int n_assigned;
+	int32 assigned[MAX_PARTITIONS];
+	int n_missing;
+	int32 missing[MAX_PARTITIONS];
+} AssignmentMark;
+
 typedef struct PipelineShared
 {
 	slock_t mutex;
@@ -71,6 +87,7 @@ typedef struct PipelineShared
 	float latency_ms[LATENCY_WINDOW];
 	int n_partitions;
 	PartitionMark partitions[MAX_PARTITIONS];
+	AssignmentMark assignment;
 	Latch *relay_latch; /* the relay's PGPROC latch, NULL when not running */
 } PipelineShared;
 
@@ -129,6 +146,15 @@ pd_define_pipeline_gucs(void)
 	                           NULL, &pd_consumer_group,
 	                           "feature-processor-group", PGC_SIGHUP, 0,
 	                           check_positive_name, NULL, NULL);
+	DefineCustomStringVariable(
+	    "pre_delinquency.partitions",
+	    "Partitions of transactions_topic this database owns, e.g. 0-2,5; "
+	    "empty: consumer-group assignment.",
+	    "With a list the ingest worker assigns itself exactly these "
+	    "partitions (static assignment, for several databases sharing one "
+	    "topic); offsets are still mirrored to the consumer group.",
+	    &pd_partitions_text, "", PGC_SIGHUP, 0, pd_check_partitions,
+	    pd_assign_partitions, NULL);
 	DefineCustomIntVariable("pre_delinquency.batch_size",
 	                        "Most events in one ingest transaction.", NULL,
 	                        &pd_batch_size, 20000, 1, 100000, PGC_SIGHUP, 0,
@@ -389,6 +415,28 @@ pd_stats_high_watermark(const char *topic, int32 partition, int64 high)
 	SpinLockRelease(&shared->mutex);
 }
 
+void
+pd_stats_assignment(bool is_static, const char *topic, int topic_partitions,
+                    const int32 *assigned, int n_assigned,
+                    const int32 *missing, int n_missing)
+{
+	AssignmentMark *a;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	a = &shared->assignment;
+	a->known = true;
+	a->is_static = is_static;
+	strlcpy(a->topic, topic, sizeof(a->topic));
+	a->topic_partitions = topic_partitions;
+	a->n_assigned = Min(n_assigned, MAX_PARTITIONS);
+	memcpy(a->assigned, assigned, sizeof(int32) * a->n_assigned);
+	a->n_missing = Min(n_missing, MAX_PARTITIONS);
+	memcpy(a->missing, missing, sizeof(int32) * a->n_missing);
+	SpinLockRelease(&shared->mutex);
+}
+
 /* SQL -------------------------------------------------------------------- */
 
 static int
@@ -535,4 +583,58 @@ pd_pipeline_stats_reset(PG_FUNCTION_ARGS)
 	shared->reset_at = GetCurrentTimestamp();
 	SpinLockRelease(&shared->mutex);
 	PG_RETURN_VOID();
+}
+
+static Datum
+int4_array(const int32 *values, int n)
+{
+	Datum *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int32GetDatum(values[i]);
+	return PointerGetDatum(
+	    construct_array(d, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(pd_ingest_assignment);
+Datum
+pd_ingest_assignment(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AssignmentMark a;
+	Datum v[6];
+	bool n[6] = {false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (shared == NULL)
+		return (Datum) 0;
+	SpinLockAcquire(&shared->mutex);
+	memcpy(&a, &shared->assignment, sizeof(a));
+	SpinLockRelease(&shared->mutex);
+	if (!a.known)
+		return (Datum) 0;
+	v[0] = CStringGetTextDatum(a.is_static ? "static" : "group");
+	v[1] = CStringGetTextDatum(a.topic);
+	if (a.is_static)
+	{
+		/* owned = assigned + missing, both ascending */
+		int32 *owned =
+		    palloc(sizeof(int32) * (a.n_assigned + a.n_missing + 1));
+		int k = 0;
+
+		for (int i = 0, j = 0; i < a.n_assigned || j < a.n_missing;)
+			owned[k++] = j >= a.n_missing || (i < a.n_assigned &&
+			                                  a.assigned[i] < a.missing[j])
+			                 ? a.assigned[i++]
+			                 : a.missing[j++];
+		v[2] = CStringGetTextDatum(pd_format_partitions(owned, k));
+	}
+	else
+		n[2] = true;
+	v[3] = int4_array(a.assigned, a.n_assigned);
+	v[4] = int4_array(a.missing, a.n_missing);
+	v[5] = Int32GetDatum(a.topic_partitions);
+	n[5] = a.topic_partitions < 0;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	return (Datum) 0;
 }
