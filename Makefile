@@ -117,3 +117,20 @@ clean-tools:
 format: format-tools
 format-tools:
 	clang-format -i tools/*.c tools/*.h
+
+# ---------------------------------------------------------------------------
+# Hardening: libFuzzer on the event parser (time-boxed: FUZZ_SECONDS, default
+# 60), the extension and tools under ASan/UBSan in their own PostgreSQL copy
+# (build/asan/, the normal build untouched), and a long streaming run that
+# samples the workers' memory (SOAK_SECONDS, SOAK_RATE events/s).
+# ---------------------------------------------------------------------------
+.PHONY: fuzz test-asan soak
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@test/fuzz/run.sh $(FUZZ_SECONDS)
+
+test-asan: deps
+	@scripts/test_asan.sh
+
+soak: deps
+	@scripts/soak.sh

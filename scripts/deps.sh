@@ -8,6 +8,8 @@ packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	build-essential clang-format libxgboost-dev librdkafka-dev libjson-c-dev kcat
 	libpq-dev
+	# make fuzz (libFuzzer, line coverage), make test-asan (symbolized reports)
+	clang libclang-rt-14-dev llvm
 )
 
 missing=()

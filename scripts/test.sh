@@ -103,6 +103,9 @@ PGDATABASE=pd_modelcheck run_suite model build/model_check.log \
 say "the event parser on its own (test/event_json)"
 run_suite event_json build/event_json.log test/event_json/run.sh
 
+say "fuzzing the event parser for ${PD_FUZZ_SMOKE_SECONDS:-25} s (test/fuzz; make fuzz runs longer)"
+run_suite fuzz build/fuzz_smoke.log test/fuzz/run.sh "${PD_FUZZ_SMOKE_SECONDS:-25}"
+
 say "the tools against the embedded broker (test/tools)"
 PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.sh
 
