@@ -89,6 +89,8 @@ model: deps
 TOOLS        = bin/pd_broker bin/pd_simulate bin/pd_topics
 TOOLS_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
                -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)
+# COPT: PGXS's extra flags (compile and link), for the tools too (test-asan)
+TOOLS_CFLAGS += $(COPT)
 TOOLS_COMMON = tools/tool_util.c
 TOOLS_SIM    = tools/pd_simulate.c tools/sim_bank.c tools/sim_events.c \
                tools/sim_db.c
