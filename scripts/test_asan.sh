@@ -13,7 +13,8 @@
 # LeakSanitizer on. Every report goes to a file under build/asan/reports/,
 # scanned at the end.
 #
-# Settings: PD_ASAN_PORT (default 55462, pg_regress and the tools),
+# Settings: PD_ASAN_SKIP_BUILD=1 reuses build/asan/tree as it is,
+#           PD_ASAN_PORT (default 55462, pg_regress and the tools),
 #           PD_ASAN_STREAM_PORT (default 55472, the streaming suite).
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -35,26 +36,34 @@ record() { # name, status (0 = pass)
 	if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
 }
 
-say "copying the sources to build/asan/tree and PostgreSQL to build/asan/pg"
-rm -rf "$tree" "$reports"
-mkdir -p "$tree" "$reports"
+rm -rf "$reports"
+mkdir -p "$reports"
 # the server writes its reports here as the postgres user
 chmod 1777 "$reports"
-for f in Makefile pre_delinquency.control META.json README.md src sql expected models scripts test tools; do
-	cp -a "$f" "$tree/"
-done
-# objects of the normal build must not be linked in uninstrumented
-find "$tree" \( -name '*.o' -o -name '*.so' -o -name '*.bc' \) -delete
 eval "$(scripts/pg_private.sh "$asan/pg")"
 export PG_CONFIG
+if [ -n "${PD_ASAN_SKIP_BUILD:-}" ] && [ -f "$tree/pre_delinquency.so" ]; then
+	say "reusing the sanitizer build in build/asan/tree (PD_ASAN_SKIP_BUILD)"
+	# (the scripts and tests of the tree are refreshed all the same)
+	cp -a scripts test "$tree/"
+else
+	say "copying the sources to build/asan/tree and PostgreSQL to build/asan/pg"
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	for f in Makefile pre_delinquency.control META.json README.md src sql expected models scripts test tools; do
+		cp -a "$f" "$tree/"
+	done
+	# objects of the normal build must not be linked in uninstrumented
+	find "$tree" \( -name '*.o' -o -name '*.so' -o -name '*.bc' \) -delete
 
-say "building the extension and the tools with $sanitize"
-log=$asan/build.log
-if ! make -C "$tree" -s COPT="$sanitize" >"$log" 2>&1 ||
-	! make -C "$tree" -s COPT="$sanitize" install >>"$log" 2>&1; then
-	tail -30 "$log" >&2
-	echo "The sanitizer build failed (log: $log)." >&2
-	exit 1
+	say "building the extension and the tools with $sanitize"
+	log=$asan/build.log
+	if ! make -C "$tree" -s COPT="$sanitize" >"$log" 2>&1 ||
+		! make -C "$tree" -s COPT="$sanitize" install >>"$log" 2>&1; then
+		tail -30 "$log" >&2
+		echo "The sanitizer build failed (log: $log)." >&2
+		exit 1
+	fi
 fi
 # is it really instrumented? (grep -c reads all: no SIGPIPE under pipefail)
 if ! nm -D "$tree/pre_delinquency.so" | grep -c __asan_report >/dev/null ||
@@ -63,12 +72,18 @@ if ! nm -D "$tree/pre_delinquency.so" | grep -c __asan_report >/dev/null ||
 	exit 1
 fi
 
+# Without this stub, ASan preloaded into postgres deadlocks it at start-up
+# (test/asan/swift_demangle_stub.c says why).
+stub=$asan/swift_demangle_stub.so
+gcc -shared -fPIC -O2 -Wall -Werror -o "$stub" test/asan/swift_demangle_stub.c ||
+	{ echo "could not build $stub" >&2; exit 1; }
+
 # The server: ASan first in the process (LD_PRELOAD), no leak check at exit,
 # every report into a file; UBSan stops at the first error (the code is
 # built with -fno-sanitize-recover) and names it.
 server_asan="detect_leaks=0:log_path=$reports/server-asan:abort_on_error=0:detect_odr_violation=0"
 server_ubsan="print_stacktrace=1:halt_on_error=1:log_path=$reports/server-ubsan"
-export PD_SERVER_ENV="LD_PRELOAD=$libasan:$libubsan ASAN_OPTIONS=$server_asan UBSAN_OPTIONS=$server_ubsan"
+export PD_SERVER_ENV="LD_PRELOAD=$libasan:$stub:$libubsan ASAN_OPTIONS=$server_asan UBSAN_OPTIONS=$server_ubsan"
 # The tools (pd_broker, pd_simulate, pd_topics): leaks are errors.
 export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/tool-asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/tool-ubsan"
