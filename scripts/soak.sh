@@ -22,6 +22,13 @@
 #   PD_SOAK_BROKER_PORT  port of its pd_broker (default 0: the kernel's pick)
 #   SOAK_MAX_GROWTH_MB   if set, fail when a worker grew by more than this
 #                        over the second half of the run
+#   SOAK_HEAP=1    also sample malloc's bytes in use (mallinfo2 through gdb,
+#                  which pauses the worker for a moment), to tell a leak (in
+#                  use grows) from fragmentation or caches (only RSS grows)
+#
+# At the start and the end it also logs the workers' memory contexts
+# (pg_log_backend_memory_contexts) and prints their grand totals: what
+# PostgreSQL's own allocations hold, apart from librdkafka's and json-c's.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$PD_ROOT"
@@ -53,6 +60,29 @@ q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 rss_mb() {
 	awk '/^RssAnon:/ { printf "%.1f", $2 / 1024; found = 1 } END { if (!found) print "-" }' \
 		"/proc/$1/status" 2>/dev/null || echo -
+}
+
+# malloc's bytes in use in MB (all arenas, mmapped chunks included), or "-"
+# without SOAK_HEAP or gdb
+heap_mb() {
+	[ -n "${SOAK_HEAP:-}" ] && command -v gdb >/dev/null || { echo -; return; }
+	timeout 60 gdb -p "$1" -batch \
+		-ex 'print (long) (mallinfo2().uordblks + mallinfo2().hblkhd)' 2>/dev/null |
+		awk '/^\$1 = / { printf "%.1f", $3 / 1048576; found = 1 } END { if (!found) print "-" }'
+}
+
+# The grand total of a backend's memory contexts, in kB, from the server log
+contexts_kb() {
+	local before
+	before=$(wc -l <"$PD_SCRATCH/postgres.log")
+	q "SELECT pg_log_backend_memory_contexts($1)" >/dev/null
+	for _ in $(seq 60); do
+		sleep 0.5
+		tail -n +"$((before + 1))" "$PD_SCRATCH/postgres.log" | grep -q "\[$1\].*Grand total" && break
+	done
+	tail -n +"$((before + 1))" "$PD_SCRATCH/postgres.log" |
+		sed -nE "s/.*\[$1\].*Grand total: ([0-9]+) bytes.*/\1/p" | tail -1 |
+		awk '{ printf "%d", $1 / 1024 } END { if (NR == 0) print "?" }'
 }
 
 worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency $1'"; }
@@ -98,20 +128,25 @@ bin/pd_simulate --brokers "$brokers" --dsn "" --customers 0 --seed 1 --bad-fract
 sim_pid=$!
 
 csv=$out/soak.csv
-echo "seconds,events,lag,outbox,ingest_rss_mb,relay_rss_mb" >"$csv"
-printf '%8s %10s %8s %8s %12s %12s\n' seconds events lag outbox "ingest MB" "relay MB"
+echo "seconds,events,lag,outbox,ingest_rss_mb,relay_rss_mb,ingest_heap_mb,relay_heap_mb" >"$csv"
+printf '%8s %10s %8s %8s %10s %10s %11s %11s\n' seconds events lag outbox \
+	"ingest MB" "relay MB" "ingest heap" "relay heap"
 start=$(date +%s)
 sample() {
-	local t events lag outbox ri rr
+	local t events lag outbox ri rr hi hr
 	t=$(($(date +%s) - start))
 	events=$(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats")
 	lag=$(q "SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag")
 	outbox=$(q "SELECT count(*) FROM pre_delinquency.outbox")
 	ri=$(rss_mb "$ingest")
 	rr=$(rss_mb "$relay")
-	printf '%8d %10s %8s %8s %12s %12s\n' "$t" "$events" "$lag" "$outbox" "$ri" "$rr"
-	echo "$t,$events,$lag,$outbox,$ri,$rr" >>"$csv"
+	hi=$(heap_mb "$ingest")
+	hr=$(heap_mb "$relay")
+	printf '%8d %10s %8s %8s %10s %10s %11s %11s\n' "$t" "$events" "$lag" "$outbox" "$ri" "$rr" "$hi" "$hr"
+	echo "$t,$events,$lag,$outbox,$ri,$rr,$hi,$hr" >>"$csv"
 }
+ci0=$(contexts_kb "$ingest")
+cr0=$(contexts_kb "$relay")
 sample
 while kill -0 "$sim_pid" 2>/dev/null; do
 	sleep "$interval"
@@ -126,6 +161,8 @@ for _ in $(seq 60); do
 done
 sample
 sed 's/^/    /' "$work/sim.out"
+echo "memory contexts (grand total): ingest ${ci0} kB -> $(contexts_kb "$ingest") kB," \
+	"relay ${cr0} kB -> $(contexts_kb "$relay") kB"
 
 [ "$(worker_pid ingest)" = "$ingest" ] && [ "$(worker_pid relay)" = "$relay" ] ||
 	{ echo "a worker restarted during the run (log: $PD_SCRATCH/postgres.log): RSS figures are not one process's" >&2; exit 1; }
