@@ -119,6 +119,16 @@ say "the scratch PostgreSQL on port $PD_PORT under ASan/UBSan"
 scripts/pg_scratch.sh destroy >/dev/null 2>&1
 start_scratch
 
+# the runtime must really be in the server, or "no reports" proves nothing
+postmaster=$(head -1 "$PD_SCRATCH/data/postmaster.pid")
+if grep -q libasan "/proc/$postmaster/maps" && grep -q swift_demangle_stub "/proc/$postmaster/maps"; then
+	echo "check server_runs_with_asan ok (postmaster $postmaster)"
+	record "server_runs_with_asan" 0
+else
+	echo "check server_runs_with_asan FAILED (no libasan in /proc/$postmaster/maps)"
+	record "server_runs_with_asan" 1
+fi
+
 say "pg_regress under ASan/UBSan"
 mkdir -p build/regress
 make -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" >"$asan/pg_regress.log" 2>&1
