@@ -6,6 +6,7 @@
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. the event parser alone, the tools, and the workers end to end against
 #      the embedded broker (test/event_json, test/tools, test/stream)
+#   5. a short libFuzzer run on the event parser (test/fuzz; make fuzz for more)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
