@@ -18,6 +18,7 @@
 #   SOAK_CUSTOMERS customers of the generated bank (default 2000)
 #   SOAK_BAD       share of malformed events, dead-lettered (default 0.01)
 #   SOAK_KAFKA_PROPERTIES  pre_delinquency.kafka_properties for the run
+#   SOAK_CSV       where the samples go (default build/soak/soak.csv)
 #   PD_SOAK_PORT   port of its PostgreSQL (default 55452)
 #   PD_SOAK_BROKER_PORT  port of its pd_broker (default 0: the kernel's pick)
 #   SOAK_MAX_GROWTH_MB   if set, fail when a worker grew by more than this
@@ -127,7 +128,7 @@ bin/pd_simulate --brokers "$brokers" --dsn "" --customers 0 --seed 1 --bad-fract
 	"$count" "$delay" >"$work/sim.out" 2>"$work/sim.err" &
 sim_pid=$!
 
-csv=$out/soak.csv
+csv=${SOAK_CSV:-$out/soak.csv}
 echo "seconds,events,lag,outbox,ingest_rss_mb,relay_rss_mb,ingest_heap_mb,relay_heap_mb" >"$csv"
 printf '%8s %10s %8s %8s %10s %10s %11s %11s\n' seconds events lag outbox \
 	"ingest MB" "relay MB" "ingest heap" "relay heap"
@@ -168,14 +169,14 @@ echo "memory contexts (grand total): ingest ${ci0} kB -> $(contexts_kb "$ingest"
 	{ echo "a worker restarted during the run (log: $PD_SCRATCH/postgres.log): RSS figures are not one process's" >&2; exit 1; }
 
 # growth over each half of the samples, per worker
-awk -F, -v max="${SOAK_MAX_GROWTH_MB:-}" '
+awk -F, -v max="${SOAK_MAX_GROWTH_MB:-}" -v csv="${csv#$PD_ROOT/}" '
 	NR > 1 { n++; e[n] = $2; i[n] = $5; r[n] = $6 }
 	END {
 		h = int((n + 1) / 2)
 		printf "ingest RSS %.1f -> %.1f -> %.1f MB (start, middle, end): +%.1f MB in the first half, +%.1f MB in the second\n",
 			i[1], i[h], i[n], i[h] - i[1], i[n] - i[h]
-		printf "relay  RSS %.1f -> %.1f -> %.1f MB: +%.1f MB, +%.1f MB; %d events consumed, samples in build/soak/soak.csv\n",
-			r[1], r[h], r[n], r[h] - r[1], r[n] - r[h], e[n]
+		printf "relay  RSS %.1f -> %.1f -> %.1f MB: +%.1f MB, +%.1f MB; %d events consumed, samples in %s\n",
+			r[1], r[h], r[n], r[h] - r[1], r[n] - r[h], e[n], csv
 		if (max != "" && (i[n] - i[h] > max || r[n] - r[h] > max)) {
 			printf "a worker grew by more than %s MB over the second half\n", max
 			exit 1

@@ -102,7 +102,8 @@ fuzz_parse(const uint8_t *data, size_t size)
 
 	if (size <= PD_EVENT_MAX_BYTES)
 	{
-		strict = pd_json_strict((const char *) data, size, &error_offset, &why);
+		strict =
+		    pd_json_strict((const char *) data, size, &error_offset, &why);
 		if (!strict)
 			PROMISE(why != NULL && error_offset <= size);
 		if (size > 0)
