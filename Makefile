@@ -102,6 +102,8 @@ model: deps
 TOOLS        = bin/pd_broker bin/pd_simulate bin/pd_topics
 TOOLS_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
                -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)
+# COPT: PGXS's extra flags (compile and link), for the tools too (test-asan)
+TOOLS_CFLAGS += $(COPT)
 TOOLS_COMMON = tools/tool_util.c
 TOOLS_SIM    = tools/pd_simulate.c tools/sim_bank.c tools/sim_events.c \
                tools/sim_db.c
@@ -130,3 +132,20 @@ clean-tools:
 format: format-tools
 format-tools:
 	clang-format -i tools/*.c tools/*.h
+
+# ---------------------------------------------------------------------------
+# Hardening: libFuzzer on the event parser (time-boxed: FUZZ_SECONDS, default
+# 60), the extension and tools under ASan/UBSan in their own PostgreSQL copy
+# (build/asan/, the normal build untouched), and a long streaming run that
+# samples the workers' memory (SOAK_SECONDS, SOAK_RATE events/s).
+# ---------------------------------------------------------------------------
+.PHONY: fuzz test-asan soak
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@test/fuzz/run.sh $(FUZZ_SECONDS)
+
+test-asan: deps
+	@scripts/test_asan.sh
+
+soak: deps
+	@scripts/soak.sh

@@ -9,6 +9,8 @@ packages=(
 	build-essential clang-format libxgboost-dev librdkafka-dev libjson-c-dev kcat
 	libpq-dev
 	openjdk-17-jre-headless maven
+	# make fuzz (libFuzzer, line coverage), make test-asan (symbolized reports)
+	clang libclang-rt-14-dev llvm
 )
 
 missing=()

@@ -14,7 +14,9 @@
 #           PD_EXTRA_CONF (lines appended to postgresql.conf at initdb, e.g.
 #           shared_preload_libraries and the pipeline's GUCs),
 #           PG_CONFIG (which PostgreSQL 15 installation; scripts/pg_private.sh
-#           makes a private copy so parallel checkouts do not share one).
+#           makes a private copy so parallel checkouts do not share one),
+#           PD_SERVER_ENV (VAR=value words added to the server's environment,
+#           e.g. LD_PRELOAD and ASAN_OPTIONS for make test-asan).
 set -euo pipefail
 
 PD_PORT=${PD_PORT:-55432}
@@ -66,7 +68,7 @@ CONF
 	fi
 	if as_owner "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 		:
-	elif ! as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
+	elif ! as_owner env ${PD_SERVER_ENV:-} "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
 		tail -20 "$LOG" >&2
 		echo "The scratch PostgreSQL did not start (log: $LOG). Is port $PD_PORT taken? Try PD_PORT=<free port>." >&2
 		exit 1

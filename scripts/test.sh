@@ -16,6 +16,7 @@
 #      0.1.0 -> 0.2.0 under a running stream (test/upgrade)
 #   9. the quick side-by-side benchmark against the peer (scripts/bench.sh
 #      --quick): both sides ran and the peer agreed; figures printed only
+#  10. a short libFuzzer run on the event parser (test/fuzz; make fuzz for more)
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -115,6 +116,9 @@ run_suite ingest build/ingest_lock.log test/ingest/test_customer_lock.sh
 
 say "the event parser on its own (test/event_json)"
 run_suite event_json build/event_json.log test/event_json/run.sh
+
+say "fuzzing the event parser for ${PD_FUZZ_SMOKE_SECONDS:-25} s (test/fuzz; make fuzz runs longer)"
+run_suite fuzz build/fuzz_smoke.log test/fuzz/run.sh "${PD_FUZZ_SMOKE_SECONDS:-25}"
 
 say "the tools against the embedded broker (test/tools)"
 PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.sh

@@ -554,6 +554,7 @@ main(int argc, char **argv)
 	if (conn != NULL)
 		PQfinish(conn);
 	free(payload.data);
+	sim_bank_free(&bank);
 	return deliveries.failed > 0 || deliveries.ok < sent ? TOOL_EXIT_FAILURE
 	                                                     : 0;
 }

@@ -160,6 +160,7 @@ main(int argc, char **argv)
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
 		{
 			usage(stdout);
+			free(topics);
 			return 0;
 		}
 		else if (tool_is_option(arg, "--brokers"))

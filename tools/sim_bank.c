@@ -426,3 +426,13 @@ sim_bank_next_event(SimBank *bank, SimEvent *ev, int64_t now_usec)
 		ev->is_failed =
 		    tool_rng_chance(&bank->rng, c->stressed ? 0.04 : 0.005);
 }
+
+void
+sim_bank_free(SimBank *bank)
+{
+	free(bank->by_id);
+	free(bank->customers);
+	bank->by_id = NULL;
+	bank->customers = NULL;
+	bank->ncustomers = bank->capacity = 0;
+}

@@ -88,6 +88,9 @@ void sim_bank_finish(SimBank *bank);
 
 SimCustomer *sim_bank_find(SimBank *bank, const char *id);
 
+/* Frees what the bank allocated (LeakSanitizer checks the tools). */
+void sim_bank_free(SimBank *bank);
+
 /* The next live event, happening at now_usec. */
 void sim_bank_next_event(SimBank *bank, SimEvent *ev, int64_t now_usec);
 
