@@ -19,7 +19,7 @@
 #   SOAK_BAD       share of malformed events, dead-lettered (default 0.01)
 #   SOAK_KAFKA_PROPERTIES  pre_delinquency.kafka_properties for the run
 #   SOAK_CSV       where the samples go (default build/soak/soak.csv)
-#   PD_SOAK_PORT   port of its PostgreSQL (default 55452)
+#   PD_SOAK_PORT   port of its PostgreSQL (default 55456)
 #   PD_SOAK_BROKER_PORT  port of its pd_broker (default 0: the kernel's pick)
 #   SOAK_MAX_GROWTH_MB   if set, fail when a worker grew by more than this
 #                        over the second half of the run
@@ -39,7 +39,7 @@ rate=${SOAK_RATE:-400}
 interval=${SOAK_INTERVAL:-30}
 customers=${SOAK_CUSTOMERS:-2000}
 bad=${SOAK_BAD:-0.01}
-export PD_PORT=${PD_SOAK_PORT:-55452}
+export PD_PORT=${PD_SOAK_PORT:-55456}
 export PD_DB=pd_soak
 export PD_SCRATCH=/tmp/pre_delinquency.soak.$PD_PORT
 out=$PD_ROOT/build/soak

@@ -15,7 +15,7 @@
 #
 # Settings: PD_ASAN_SKIP_BUILD=1 reuses build/asan/tree as it is,
 #           PD_ASAN_PORT (default 55462, pg_regress and the tools),
-#           PD_ASAN_STREAM_PORT (default 55472, the streaming suite).
+#           PD_ASAN_STREAM_PORT (default 55482, the streaming suite).
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$PD_ROOT"
@@ -107,7 +107,7 @@ run_suite() { # suite name, log file, command...
 }
 
 export PD_PORT=${PD_ASAN_PORT:-55462}
-export PD_STREAM_PORT=${PD_ASAN_STREAM_PORT:-55472}
+export PD_STREAM_PORT=${PD_ASAN_STREAM_PORT:-55482}
 export PD_SCRATCH=/tmp/pre_delinquency.asan.$PD_PORT
 cleanup() {
 	(cd "$tree" && scripts/pg_scratch.sh destroy >/dev/null 2>&1)

@@ -20,7 +20,7 @@
 # running. Prints "check <name> ok|FAILED" lines and a table.
 #
 # PD_FAULTS=full (default) | short (make test: fewer, shorter faults)
-# PD_FAULTS_PORT (Postgres, default 55462), PD_FAULTS_KAFKA_PORT (default
+# PD_FAULTS_PORT (Postgres, default 55464), PD_FAULTS_KAFKA_PORT (default
 # 55460; the broker also uses the next port), PD_FAULTS_SEED (random kill
 # moments; default: printed), PD_FAULTS_BROKER=kafka | pd_broker (pd_broker
 # only to develop the harness: it loses its messages when killed).
@@ -30,7 +30,7 @@ cd "$root"
 
 mode=${PD_FAULTS:-full}
 case $mode in full | short) ;; *) echo "PD_FAULTS must be full or short, not $mode"; exit 2 ;; esac
-export PD_PORT=${PD_FAULTS_PORT:-55462}
+export PD_PORT=${PD_FAULTS_PORT:-55464}
 export PD_DB=pd_faults
 export PD_SCRATCH=/tmp/pre_delinquency.faults.$PD_PORT
 kafka_port=${PD_FAULTS_KAFKA_PORT:-55460}
