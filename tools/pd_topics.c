@@ -254,6 +254,8 @@ main(int argc, char **argv)
 		tool_die(TOOL_EXIT_USAGE, "--timeout: %s", err);
 	queue = rd_kafka_queue_new(rk);
 	rd_kafka_CreateTopics(rk, new_topics, ntopics, options, queue);
+	/* the request holds its own copy; freed now, no exit path leaks it */
+	rd_kafka_AdminOptions_destroy(options);
 
 	/* one result event for the whole request */
 	event = rd_kafka_queue_poll(queue, (int) timeout_ms + 5000);
@@ -320,7 +322,6 @@ main(int argc, char **argv)
 
 	rd_kafka_event_destroy(event);
 	rd_kafka_queue_destroy(queue);
-	rd_kafka_AdminOptions_destroy(options);
 	rd_kafka_NewTopic_destroy_array(new_topics, ntopics);
 	free(new_topics);
 	free(topics);
