@@ -431,9 +431,12 @@ pd_stats_assignment(bool is_static, const char *topic, int topic_partitions,
 	strlcpy(a->topic, topic, sizeof(a->topic));
 	a->topic_partitions = topic_partitions;
 	a->n_assigned = Min(n_assigned, MAX_PARTITIONS);
-	memcpy(a->assigned, assigned, sizeof(int32) * a->n_assigned);
 	a->n_missing = Min(n_missing, MAX_PARTITIONS);
-	memcpy(a->missing, missing, sizeof(int32) * a->n_missing);
+	/* the lists may be NULL when empty: memcpy from NULL is undefined */
+	if (a->n_assigned > 0)
+		memcpy(a->assigned, assigned, sizeof(int32) * a->n_assigned);
+	if (a->n_missing > 0)
+		memcpy(a->missing, missing, sizeof(int32) * a->n_missing);
 	SpinLockRelease(&shared->mutex);
 }
 
