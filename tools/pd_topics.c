@@ -271,8 +271,17 @@ main(int argc, char **argv)
 		bool mock_like = e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
 		                 e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
 		                 (msg != NULL && strstr(msg, "controller") != NULL);
+		char reason[512];
 
-		tool_die(TOOL_EXIT_FAILURE, "CreateTopics failed: %s%s", msg,
+		/* copied out, then everything freed: no exit path leaks */
+		snprintf(reason, sizeof(reason), "%s", msg ? msg : rd_kafka_err2str(e));
+		rd_kafka_event_destroy(event);
+		rd_kafka_queue_destroy(queue);
+		rd_kafka_NewTopic_destroy_array(new_topics, ntopics);
+		free(new_topics);
+		free(topics);
+		rd_kafka_destroy(rk);
+		tool_die(TOOL_EXIT_FAILURE, "CreateTopics failed: %s%s", reason,
 		         mock_like ? " (if this is pd_broker, the embedded broker: "
 		                     "it cannot create topics through the Admin API; "
 		                     "start it with --topics instead)"
