@@ -20,7 +20,8 @@
 # = false, as on a bank's cluster): create them with create-topics first.
 # <dir> holds server.properties, data/, server.log, kafka.out and kafka.pid.
 # Env: KAFKA_HEAP (default 512m), KAFKA_START_TIMEOUT (seconds, default 120),
-# KAFKA_JAVA_OPTS (more JVM options).
+# KAFKA_JAVA_OPTS (more JVM options), KAFKA_FULL_JIT=1 (the C2 compiler too: for
+# benchmarks; start-up costs more CPU).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,7 +94,8 @@ tool() { # main class, args...
 # writes and later ones map. A stale archive (new jars, another JVM) is
 # refused by the JVM, which then starts the slow way.
 start_up_options() { # dir
-	echo -XX:TieredStopAtLevel=1
+	# a benchmark's broker runs long enough for C2: KAFKA_FULL_JIT=1
+	[ "${KAFKA_FULL_JIT:-0}" = 1 ] || echo -XX:TieredStopAtLevel=1
 	if [ -s "$archive" ]; then
 		echo "-XX:SharedArchiveFile=$archive"
 	else

@@ -72,28 +72,6 @@ pd_batch_hash(const char *name, Size keysize, Size entrysize, long nelem)
 	                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/*
- * Runs one of this file's statements through a plan prepared once per
- * backend (SPI_keepplan; the plan cache re-plans after DDL). The ingest
- * worker runs the same few statements for every batch, and planning them
- * anew cost more than running them for small batches.
- */
-int
-pd_execute_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
-                Datum *args, const char *nulls, bool read_only)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr p = SPI_prepare(sql, nargs, types);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare \"%s\": %s", sql,
-			     SPI_result_code_string(SPI_result));
-		*plan = p;
-	}
-	return SPI_execute_plan(*plan, args, nulls, read_only, 0);
-}
-
 static void
 reject(IngestItem *item, const char *reason, const char *detail)
 {

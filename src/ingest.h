@@ -54,9 +54,4 @@ struct HTAB;
 extern struct HTAB *pd_batch_hash(const char *name, Size keysize,
                                   Size entrysize, long nelem);
 
-struct _SPI_plan;
-extern int pd_execute_kept(struct _SPI_plan **plan, const char *sql, int nargs,
-                           Oid *types, Datum *args, const char *nulls,
-                           bool read_only);
-
 #endif

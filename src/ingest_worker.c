@@ -36,6 +36,7 @@
 
 #include "ingest.h"
 #include "partitions.h"
+#include "pd_util.h"
 #include "pipeline.h"
 
 /* static mode: how often partitions missing from the topic are looked for */
@@ -280,6 +281,8 @@ create_consumer(void)
 	    {"heartbeat.interval.ms", "1000"},
 	    /* latency: a fetch returns within 10 ms even when little arrived */
 	    {"fetch.wait.max.ms", "10"},
+	    /* latency: no request waits on the broker's delayed ACK (40 ms) */
+	    {"socket.nagle.disable", "true"},
 	    /*
 	     * memory: librdkafka prefetches up to 64 MB by default, and while
 	     * the worker is behind (a backlog, a restart) that all becomes

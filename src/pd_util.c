@@ -1,13 +1,15 @@
 /*
  * pd_util.c
  *    Money and calendar helpers: exact cents from numeric(14,2) and UTC
- *    calendar arithmetic on dates and timestamps.
+ *    calendar arithmetic on dates and timestamps; and pd_execute_kept, the
+ *    statements run with a plan kept for the backend's life.
  *
  * Money is handled as int64 cents so that sums, comparisons and threshold
  * tests are exact; nothing here knows about features or tables.
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -202,4 +204,31 @@ pd_require_argument(FunctionCallInfo fcinfo, int n, const char *name)
 	if (PG_ARGISNULL(n))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("%s must not be NULL", name)));
+}
+
+/*
+ * Runs a statement through a plan prepared once per backend (SPI_keepplan;
+ * the plan cache re-plans after DDL). The workers run the same few
+ * statements for every batch, and for small batches planning them anew
+ * cost more than running them. The plan is generic: with a custom one per
+ * call (the plan cache's choice whenever an array's length makes a custom
+ * plan look cheaper, which for unnest($1) is always) every call planned
+ * again. Only for constant SQL text: the plan is keyed by the caller's
+ * static pointer, not by the text.
+ */
+int
+pd_execute_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+                Datum *args, const char *nulls, bool read_only)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr p =
+		    SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+			     SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	return SPI_execute_plan(*plan, args, nulls, read_only, 0);
 }

@@ -75,4 +75,9 @@ extern void pd_check_as_of(TimestampTz as_of);
 extern void pd_require_argument(FunctionCallInfo fcinfo, int n,
                                 const char *name);
 
+struct _SPI_plan;
+extern int pd_execute_kept(struct _SPI_plan **plan, const char *sql, int nargs,
+                           Oid *types, Datum *args, const char *nulls,
+                           bool read_only);
+
 #endif

@@ -64,10 +64,12 @@ typedef struct RiskLevels
 static void
 load_risk_levels(RiskLevels *levels)
 {
-	SPI_execute("SELECT risk_level, min_score, severity FROM "
-	            "pre_delinquency.risk_levels "
-	            "ORDER BY min_score DESC",
-	            true, 0);
+	static SPIPlanPtr plan = NULL;
+
+	pd_execute_kept(&plan,
+	                "SELECT risk_level, min_score, severity FROM "
+	                "pre_delinquency.risk_levels ORDER BY min_score DESC",
+	                0, NULL, NULL, NULL, true);
 	if (SPI_processed > lengthof(levels->name))
 		ereport(
 		    ERROR,
@@ -263,6 +265,8 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 	Datum *scores = palloc(sizeof(Datum) * n);
 	Datum *level_names = palloc(sizeof(Datum) * n);
 	Datum *tops = palloc(sizeof(Datum) * n);
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan_returning = NULL;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -290,9 +294,11 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 	"(customer_id, as_of, risk_score, risk_level, model_id, top_features) "   \
 	"SELECT c, a, s, l, $5, t FROM unnest($1, $2, $3, $4, $6) "               \
 	"AS u(c, s, l, t, a)"
-	if (SPI_execute_with_args(returning ? INSERT_RISK_SCORES " RETURNING *"
-	                                    : INSERT_RISK_SCORES,
-	                          6, types, args, NULL, false, 0) !=
+	if ((returning ? pd_execute_kept(&plan_returning,
+	                                 INSERT_RISK_SCORES " RETURNING *", 6,
+	                                 types, args, NULL, false)
+	               : pd_execute_kept(&plan, INSERT_RISK_SCORES, 6, types, args,
+	                                 NULL, false)) !=
 	    (returning ? SPI_OK_INSERT_RETURNING : SPI_OK_INSERT))
 		elog(ERROR, "could not record risk scores");
 }
@@ -314,6 +320,7 @@ record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
 	Datum *level_names = palloc(sizeof(Datum) * n);
 	Datum *factors = palloc(sizeof(Datum) * n);
 	int m = 0;
+	static SPIPlanPtr plan = NULL;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -339,7 +346,8 @@ record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
 	    construct_array(factors, m, TEXTOID, -1, false, TYPALIGN_INT));
 	args[4] = Int32GetDatum(pd_intervention_cooldown);
 
-	if (SPI_execute_with_args(
+	if (pd_execute_kept(
+	        &plan,
 	        "INSERT INTO pre_delinquency.interventions AS i "
 	        "(intervention_id, customer_id, created_at, risk_score, "
 	        "risk_level, "
@@ -366,7 +374,7 @@ record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
 	        "    AND prior.created_at > now() - make_interval(secs => $5) "
 	        "    AND pl.severity >= lv.severity) "
 	        "ON CONFLICT (intervention_id) DO NOTHING",
-	        5, types, args, NULL, false, 0) != SPI_OK_INSERT)
+	        5, types, args, NULL, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not record interventions");
 	return SPI_processed;
 }
