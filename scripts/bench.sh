@@ -165,7 +165,10 @@ cleanup() {
 trap cleanup EXIT
 say "streaming: embedded broker, the workers, and the peer; $STREAM_CUSTOMERS customers"
 peer_topics=peer-ingest-only,peer-ingest,peer-e2e,peer-predictions-stream
-bin/pd_broker --port "$BROKER_PORT" --partitions 16 \
+# 4 partitions: one ingest worker reads them all, and per partition the
+# embedded broker scans its whole log on every fetch (librdkafka's mock keeps
+# no index), so with 16 it spent a core serving end to end at 5,000 events/s
+bin/pd_broker --port "$BROKER_PORT" --partitions 4 \
 	--topics "transactions-stream,predictions-stream,interventions-stream,$peer_topics" \
 	>"$stream_dir/broker.out" 2>"$stream_dir/broker.log" &
 echo $! >"$stream_dir/broker.pid"
@@ -300,15 +303,22 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	}
 
 	rss_before=$(rss)
+	if [ "$quick" = 0 ]; then
+		# First, while the bank's customers have a real history: the ingest
+		# runs below put 200 events per customer into the last 120 days of
+		# this 1,000-customer bank, two to three times what every assessment
+		# would otherwise read. A warm-up stream first (the model's SHAP
+		# cache, the buffers), not measured.
+		bin/pd_simulate 5000 0.5 --brokers "$brokers" --dsn "" --seed 10 >/dev/null 2>&1
+		sleep 2
+		e2e 25000 0.2 12 "end to end at 5,000 events/s" ext_e2e5000
+	fi
 	q "UPDATE pre_delinquency.score_triggers SET enabled = false"
 	ingest_rate "$INGEST_EVENTS" "ingest only (no trigger enabled)" ext_ingest_only_per_s
 	peer_stream ingest-only "$PEER_EVENTS" 0 11 "peer: ingest only (no trigger)" --no-triggers
 	q "UPDATE pre_delinquency.score_triggers SET enabled = (rule <> 'every_transaction')"
 	ingest_rate "$INGEST_EVENTS" "ingest with the default score_triggers" ext_ingest_per_s
 	peer_stream ingest "$PEER_EVENTS" 0 11 "peer: ingest with the same triggers"
-	if [ "$quick" = 0 ]; then
-		e2e 25000 0.2 12 "end to end at 5,000 events/s" ext_e2e5000
-	fi
 	delay=$(awk -v r="$E2E_RATE" 'BEGIN { print 1000 / r }')
 	e2e "$E2E_EVENTS" "$delay" 13 "end to end at $E2E_RATE events/s" ext_e2e
 	peer_stream e2e "$E2E_EVENTS" "$delay" 13 "peer: end to end at $E2E_RATE events/s"

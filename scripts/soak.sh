@@ -11,9 +11,19 @@
 # workers; the samples also go to build/soak/soak.csv. Ends with the growth
 # of each worker over the first and second halves of the run.
 #
+# With SOAK_BROKER=kafka the broker is a real Apache Kafka (scripts/kafka.sh,
+# C2 compiler on), which keeps every event, so the rate may exceed what
+# ingest sustains: the lag then grows and ingest works through it in big
+# batches. That is how a run of 10 million events fits in a quarter of an
+# hour:  SOAK_BROKER=kafka SOAK_EVENTS=10000000 SOAK_RATE=20000 make soak
+#
 # Settings (environment):
 #   SOAK_SECONDS   length of the run (default 900)
 #   SOAK_RATE      events per second (default 400)
+#   SOAK_EVENTS    events to send (default SOAK_SECONDS * SOAK_RATE)
+#   SOAK_BROKER    pd_broker (default) or kafka
+#   PD_SOAK_KAFKA_PORT  Kafka's port with SOAK_BROKER=kafka (default 55457;
+#                  its controller takes the next one)
 #   SOAK_INTERVAL  seconds between samples (default 30)
 #   SOAK_CUSTOMERS customers of the generated bank (default 2000)
 #   SOAK_BAD       share of malformed events, dead-lettered (default 0.01)
@@ -50,6 +60,7 @@ sim_pid=
 cleanup() {
 	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
 	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+	[ -d "$work/kafka" ] && scripts/kafka.sh stop "$work/kafka" >/dev/null 2>&1
 	scripts/pg_scratch.sh destroy >/dev/null 2>&1
 	rm -rf "$work"
 }
@@ -92,11 +103,24 @@ say "building and installing (PG_CONFIG=${PG_CONFIG:-default})"
 build_and_install
 mkdir -p "$out"
 
-bin/pd_broker --partitions 8 --port "${PD_SOAK_BROKER_PORT:-0}" >"$work/broker.out" 2>"$work/broker.err" &
-broker_pid=$!
-for _ in $(seq 50); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
+case ${SOAK_BROKER:-pd_broker} in
+pd_broker)
+	bin/pd_broker --partitions 8 --port "${PD_SOAK_BROKER_PORT:-0}" >"$work/broker.out" 2>"$work/broker.err" &
+	broker_pid=$!
+	for _ in $(seq 50); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
+	;;
+kafka)
+	kafka_port=${PD_SOAK_KAFKA_PORT:-55457}
+	KAFKA_FULL_JIT=1 scripts/kafka.sh start "$work/kafka" "$kafka_port" >"$work/broker.out" 2>"$work/broker.err" ||
+		{ cat "$work/broker.err"; echo "Kafka did not start." >&2; exit 1; }
+	scripts/kafka.sh create-topics "$kafka_port" transactions-stream:8 predictions-stream:8 \
+		interventions-stream:8 >/dev/null 2>>"$work/broker.err" ||
+		{ cat "$work/broker.err"; echo "could not create the topics." >&2; exit 1; }
+	;;
+*) echo "SOAK_BROKER: pd_broker or kafka" >&2; exit 2 ;;
+esac
 brokers=$(head -1 "$work/broker.out" | sed 's/^bootstrap.servers=//')
-[ -n "$brokers" ] || { cat "$work/broker.err"; echo "pd_broker did not start." >&2; exit 1; }
+[ -n "$brokers" ] || { cat "$work/broker.err"; echo "the broker did not start." >&2; exit 1; }
 
 say "scratch PostgreSQL on port $PD_PORT, a bank of $customers customers, broker $brokers"
 scripts/pg_scratch.sh destroy >/dev/null 2>&1
@@ -121,7 +145,8 @@ ingest=$(worker_pid ingest)
 relay=$(worker_pid relay)
 [ -n "$ingest" ] && [ -n "$relay" ] || { echo "the workers did not start (log: $PD_SCRATCH/postgres.log)" >&2; exit 1; }
 
-count=$((seconds * rate))
+count=${SOAK_EVENTS:-$((seconds * rate))}
+seconds=$(awk -v n="$count" -v r="$rate" 'BEGIN { printf "%d", n / r }')
 delay=$(awk -v r="$rate" 'BEGIN { printf "%.4f", 1000 / r }')
 say "streaming $count events at $rate/s for $seconds s; ingest pid $ingest, relay pid $relay"
 bin/pd_simulate --brokers "$brokers" --dsn "" --customers 0 --seed 1 --bad-fraction "$bad" \
@@ -155,10 +180,15 @@ while kill -0 "$sim_pid" 2>/dev/null; do
 done
 wait "$sim_pid"
 sim_status=$?
-# let ingest and relay drain, then the last sample
-for _ in $(seq 60); do
-	[ "$(q "SELECT (SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag) = 0 AND (SELECT count(*) FROM pre_delinquency.outbox) = 0")" = t ] && break
-	sleep 1
+# let ingest and relay drain, sampling on (a backlog on Kafka takes a
+# while; at most an hour), then the last sample
+drained() {
+	[ "$(q "SELECT (SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag) = 0 AND (SELECT count(*) FROM pre_delinquency.outbox) = 0")" = t ]
+}
+drain_start=$(date +%s)
+until drained || [ $(($(date +%s) - drain_start)) -gt 3600 ]; do
+	for _ in $(seq "$interval"); do drained && break; sleep 1; done
+	drained || sample
 done
 sample
 sed 's/^/    /' "$work/sim.out"
