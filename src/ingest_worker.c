@@ -543,6 +543,7 @@ mirror_offsets(rd_kafka_t *rk, rd_kafka_message_t **batch, int n)
 static void
 apply_batch(rd_kafka_message_t **batch, int n)
 {
+	MemoryContext batch_cxt = CurrentMemoryContext;
 	PdIngestMessage *messages = palloc(sizeof(PdIngestMessage) * n);
 	PdIngestStats stats = {0};
 
@@ -568,6 +569,8 @@ apply_batch(rd_kafka_message_t **batch, int n)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	/* the commit left TopMemoryContext current, where nothing may pile up */
+	MemoryContextSwitchTo(batch_cxt);
 	pgstat_report_stat(false);
 	pd_stats_ingest_batch(n, &stats);
 	if (stats.assessed > 0)

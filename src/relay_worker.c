@@ -141,6 +141,8 @@ read_outbox(OutboxRow *rows, int limit)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	/* the commit left TopMemoryContext current: what follows is the batch's */
+	MemoryContextSwitchTo(target);
 	return n;
 }
 
@@ -184,6 +186,7 @@ produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
 static int
 delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 {
+	MemoryContext batch = CurrentMemoryContext;
 	Datum *ids = palloc(sizeof(Datum) * n);
 	int m = 0;
 	TimestampTz now = GetCurrentTimestamp();
@@ -212,6 +215,7 @@ delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(batch);
 	return m;
 }
 
