@@ -249,6 +249,36 @@ stored=$(q "SELECT sum(next_offset) FROM pre_delinquency.kafka_offsets")
 partitions=$(q "SELECT count(*) FROM pre_delinquency.kafka_offsets")
 check offsets_exact_after_restart "$([ "$stored" = 13000 ] && echo 0 || echo 1)" "(13000 messages sent, $stored stored over $partitions partitions)"
 
+# --- 7b. the relay's memory does not grow with what it sends ---------------
+# PostgreSQL's own allocations of the relay (its TopMemoryContext, which no
+# batch reset frees): unchanged over five rounds of assessing the whole bank,
+# after a warm-up round. A leak of a few bytes per row shows as a new block.
+top_context_bytes() { # pid
+	local before
+	before=$(wc -l <"$PD_SCRATCH/postgres.log")
+	q "SELECT pg_log_backend_memory_contexts($1)" >/dev/null
+	for _ in $(seq 50); do
+		sleep 0.2
+		tail -n +"$((before + 1))" "$PD_SCRATCH/postgres.log" | grep -q "\[$1\].*Grand total" && break
+	done
+	tail -n +"$((before + 1))" "$PD_SCRATCH/postgres.log" |
+		sed -nE "s/.*\[$1\].*level: 0; TopMemoryContext: ([0-9]+) total.*/\1/p" | tail -1
+}
+assess_and_drain() { # rounds
+	for _ in $(seq "$1"); do
+		q "SET client_min_messages = warning; SELECT pre_delinquency.assess_all()" >/dev/null
+		wait_for "SELECT count(*) = 0 FROM pre_delinquency.outbox" 60
+	done
+}
+relay=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency relay'")
+assess_and_drain 1
+top0=$(top_context_bytes "$relay")
+assess_and_drain 5
+top1=$(top_context_bytes "$relay")
+sent=$(q "SELECT count(*) FROM pre_delinquency.customers")
+check relay_memory_flat "$([ -n "$top0" ] && [ -n "$top1" ] && [ $((top1 - top0)) -lt 8192 ] && echo 0 || echo 1)" \
+	"(relay TopMemoryContext ${top0:-?} -> ${top1:-?} bytes over 5 x $sent assessments)"
+
 # --- 8. the workers survived all of it -------------------------------------
 workers=$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE pid IS NOT NULL")
 lag=$(q "SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag")
