@@ -646,6 +646,11 @@ pd_ingest_worker_main(Datum arg)
 			    strcmp(properties, pd_kafka_properties) != 0 ||
 			    strcmp(owned, pd_partitions_text) != 0)
 				break;
+			pfree(brokers);
+			pfree(topic);
+			pfree(group);
+			pfree(properties);
+			pfree(owned);
 		}
 		if (assignment_failed)
 			elog(ERROR,

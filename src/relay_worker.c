@@ -281,6 +281,7 @@ pd_relay_worker_main(Datum arg)
 	{
 		int n, delivered, n_latencies;
 
+		MemoryContextSwitchTo(batch_cxt);
 		if (ConfigReloadPending)
 		{
 			char *brokers = pstrdup(pd_kafka_brokers);
@@ -293,7 +294,6 @@ pd_relay_worker_main(Datum arg)
 			    strcmp(properties, pd_kafka_properties) != 0)
 				break;
 		}
-		MemoryContextSwitchTo(batch_cxt);
 		pd_stats_worker_state(PD_WORKER_RELAY, "reading the outbox");
 		n = read_outbox(rows, RELAY_BATCH);
 		if (n == 0)
