@@ -104,6 +104,26 @@ create_producer(void)
 	return rk;
 }
 
+/*
+ * Asks the cluster for a topic's partition leaders now, so that the first
+ * prediction does not wait for that round trip and the connections it opens.
+ * A broker that does not answer within a second is no error here: producing
+ * asks again.
+ */
+static void
+learn_leaders(rd_kafka_t *rk, const char *topic)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *metadata = NULL;
+
+	if (rkt == NULL)
+		return;
+	if (rd_kafka_metadata(rk, 0, rkt, &metadata, 1000) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(metadata);
+	rd_kafka_topic_destroy(rkt);
+}
+
 /* The oldest outbox rows, copied out of a short read-only transaction. */
 static int
 read_outbox(OutboxRow *rows, int limit)
@@ -266,6 +286,8 @@ pd_relay_worker_main(Datum arg)
 	if (got_sigterm)
 		proc_exit(0);
 	rk = create_producer();
+	learn_leaders(rk, pd_predictions_topic);
+	learn_leaders(rk, pd_interventions_topic);
 	pd_pipeline_set_relay_latch(MyLatch);
 	before_shmem_exit(forget_relay_latch, 0);
 	rows =
