@@ -18,20 +18,20 @@
 #define PD_EVENT_MAX_BYTES (64 * 1024)
 /* Amounts above this (currency units) are absurd: dead letters. */
 #define PD_EVENT_MAX_AMOUNT_CENTS INT64_C(100000000000) /* 1e9 units */
-#define PD_MERCHANT_MAX 64
+#define PD_MERCHANT_MAX           64
 
 typedef enum PdEventError
 {
 	PD_EVENT_OK = 0,
-	PD_EVENT_OVERSIZED,			/* > PD_EVENT_MAX_BYTES */
-	PD_EVENT_MALFORMED_JSON,	/* not JSON, truncated, not an object */
-	PD_EVENT_MISSING_FIELD,		/* a required field is absent or null */
-	PD_EVENT_WRONG_TYPE,		/* a field has the wrong JSON type or form */
-	PD_EVENT_BAD_AMOUNT,		/* <= 0, NaN, infinite, > max, < 0.01 steps */
+	PD_EVENT_OVERSIZED,      /* > PD_EVENT_MAX_BYTES */
+	PD_EVENT_MALFORMED_JSON, /* not JSON, truncated, not an object */
+	PD_EVENT_MISSING_FIELD,  /* a required field is absent or null */
+	PD_EVENT_WRONG_TYPE,     /* a field has the wrong JSON type or form */
+	PD_EVENT_BAD_AMOUNT,     /* <= 0, NaN, infinite, > max, < 0.01 steps */
 	PD_EVENT_UNKNOWN_TXN_TYPE,
-	PD_EVENT_UNKNOWN_CATEGORY,	/* not in its txn_type's list */
+	PD_EVENT_UNKNOWN_CATEGORY, /* not in its txn_type's list */
 	PD_EVENT_UNKNOWN_CHANNEL,
-	PD_EVENT_BAD_TIME,			/* unparseable or out of range time */
+	PD_EVENT_BAD_TIME, /* unparseable or out of range time */
 	PD_EVENT_NUM_ERRORS
 } PdEventError;
 
@@ -45,19 +45,19 @@ extern const char *pd_event_error_name(PdEventError error);
  */
 typedef struct PdTxnEvent
 {
-	bool		has_event_id;
-	uint8_t		event_id[16];
-	uint8_t		customer_id[16];
-	int64_t		txn_time;
-	int64_t		amount_cents;
-	bool		credit;
-	int			category;
-	int			channel;
-	bool		has_merchant;
-	char		merchant_id[PD_MERCHANT_MAX + 1];
-	bool		is_failed;
-	bool		has_event_time;
-	int64_t		event_time;
+	bool has_event_id;
+	uint8_t event_id[16];
+	uint8_t customer_id[16];
+	int64_t txn_time;
+	int64_t amount_cents;
+	bool credit;
+	int category;
+	int channel;
+	bool has_merchant;
+	char merchant_id[PD_MERCHANT_MAX + 1];
+	bool is_failed;
+	bool has_event_time;
+	int64_t event_time;
 } PdTxnEvent;
 
 /*
@@ -79,8 +79,8 @@ typedef struct PdTxnEvent
  * A string field holding \u0000 never matches.
  */
 extern PdEventError pd_parse_txn_event(const char *payload, size_t len,
-									   PdTxnEvent *event, char *detail,
-									   size_t detail_size);
+                                       PdTxnEvent *event, char *detail,
+                                       size_t detail_size);
 
 /* The channels of FEATURES.md, in this order. */
 #define PD_NUM_CHANNELS 8
@@ -104,8 +104,8 @@ extern void pd_format_iso_time(int64_t t, char out[32]);
 typedef struct PdTopFeature
 {
 	const char *feature;
-	double		value;
-	double		contribution;
+	double value;
+	double contribution;
 } PdTopFeature;
 
 /*
@@ -117,13 +117,11 @@ typedef struct PdTopFeature
  * written in their shortest round-trip form; times via pd_format_iso_time.
  * Returns NULL only when out of memory.
  */
-extern char *pd_prediction_event_json(const char *event_id,
-									  const char *customer_id,
-									  double risk_score,
-									  const char *risk_level,
-									  const PdTopFeature *top, int n_top,
-									  int model_id, int64_t timestamp,
-									  int64_t event_time);
+extern char *
+pd_prediction_event_json(const char *event_id, const char *customer_id,
+                         double risk_score, const char *risk_level,
+                         const PdTopFeature *top, int n_top, int model_id,
+                         int64_t timestamp, int64_t event_time);
 
 /*
  * The intervention event of the seed system (malloc'd, free() it):
@@ -132,14 +130,10 @@ extern char *pd_prediction_event_json(const char *event_id,
  * "triggered", event_type "intervention". Nulls, numbers and times as for
  * pd_prediction_event_json.
  */
-extern char *pd_intervention_event_json(const char *intervention_id,
-										const char *customer_id,
-										double risk_score,
-										const char *risk_level,
-										const char *intervention_type,
-										const char *message,
-										const char *channel, int priority,
-										const char *const *factors,
-										int n_factors, int64_t timestamp);
+extern char *pd_intervention_event_json(
+    const char *intervention_id, const char *customer_id, double risk_score,
+    const char *risk_level, const char *intervention_type, const char *message,
+    const char *channel, int priority, const char *const *factors,
+    int n_factors, int64_t timestamp);
 
 #endif

@@ -29,14 +29,12 @@ strict_fail(StrictScan *s, const char *why)
 	return false;
 }
 
-
 static void
 strict_skip_space(StrictScan *s)
 {
 	while (s->p < s->end && is_json_space((char) *s->p))
 		s->p++;
 }
-
 
 /* The 4 hex digits of a \u escape, p just past the 'u'. */
 static bool

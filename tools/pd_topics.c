@@ -274,7 +274,8 @@ main(int argc, char **argv)
 		char reason[512];
 
 		/* copied out, then everything freed: no exit path leaks */
-		snprintf(reason, sizeof(reason), "%s", msg ? msg : rd_kafka_err2str(e));
+		snprintf(reason, sizeof(reason), "%s",
+		         msg ? msg : rd_kafka_err2str(e));
 		rd_kafka_event_destroy(event);
 		rd_kafka_queue_destroy(queue);
 		rd_kafka_NewTopic_destroy_array(new_topics, ntopics);
