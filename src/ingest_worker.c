@@ -584,7 +584,8 @@ apply_batch(rd_kafka_message_t **batch, int n)
  * The model in memory before the first event: loading the booster and
  * reading its trees for the grouped SHAP took about a second, which the
  * first events after a start used to wait (make demo's p99 was 1.7 s). No
- * active model is not an error here: assessment says so when it runs.
+ * active model, or one that does not load, is a warning here: assessment
+ * reports it when it runs.
  */
 static void
 warm_up_model(void)
@@ -603,9 +604,19 @@ warm_up_model(void)
 	}
 	PG_CATCH();
 	{
+		ErrorData *error;
+
 		MemoryContextSwitchTo(caller);
+		error = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		ereport(WARNING,
+		        (errmsg("pre_delinquency ingest worker could not load the "
+		                "active model at start: %s",
+		                error->message),
+		         errdetail("Events are consumed anyway; each batch's "
+		                   "assessment tries again and warns if it fails.")));
+		FreeErrorData(error);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(caller);
