@@ -30,6 +30,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "pd_util.h"
 #include "pipeline.h"
 
 #define RELAY_BATCH    5000
@@ -45,6 +46,7 @@ typedef struct OutboxRow
 	char *key;
 	char *payload;
 	TimestampTz source_event_time; /* 0: unknown */
+	TimestampTz acked_at;          /* when the delivery report came */
 	bool done;
 	bool delivered;
 } OutboxRow;
@@ -69,6 +71,8 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 	row->done = true;
 	row->delivered = (m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+	/* a row's latency ends here, not when the round's last report came */
+	row->acked_at = GetCurrentTimestamp();
 	pending--;
 }
 
@@ -128,6 +132,7 @@ learn_leaders(rd_kafka_t *rk, const char *topic)
 static int
 read_outbox(OutboxRow *rows, int limit)
 {
+	static SPIPlanPtr plan = NULL;
 	MemoryContext target = CurrentMemoryContext; /* the batch context */
 	int n;
 
@@ -135,11 +140,12 @@ read_outbox(OutboxRow *rows, int limit)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	SPI_execute_with_args(
-	    "SELECT outbox_id, topic, message_key, payload::text, "
-	    "source_event_time "
-	    "FROM pre_delinquency.outbox ORDER BY outbox_id LIMIT $1",
-	    1, (Oid[]){INT4OID}, (Datum[]){Int32GetDatum(limit)}, NULL, true, 0);
+	pd_execute_kept(&plan,
+	                "SELECT outbox_id, topic, message_key, payload::text, "
+	                "source_event_time "
+	                "FROM pre_delinquency.outbox ORDER BY outbox_id LIMIT $1",
+	                1, (Oid[]){INT4OID}, (Datum[]){Int32GetDatum(limit)}, NULL,
+	                true);
 	n = SPI_processed;
 	for (int i = 0; i < n; i++)
 	{
@@ -206,10 +212,10 @@ produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
 static int
 delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 {
+	static SPIPlanPtr plan = NULL;
 	MemoryContext batch = CurrentMemoryContext;
 	Datum *ids = palloc(sizeof(Datum) * n);
 	int m = 0;
-	TimestampTz now = GetCurrentTimestamp();
 
 	*n_latencies = 0;
 	for (int i = 0; i < n; i++)
@@ -218,7 +224,7 @@ delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 			ids[m++] = Int64GetDatum(rows[i].outbox_id);
 			if (rows[i].source_event_time != 0)
 				latencies[(*n_latencies)++] =
-				    (now - rows[i].source_event_time) / 1000.0;
+				    (rows[i].acked_at - rows[i].source_event_time) / 1000.0;
 		}
 	if (m == 0)
 		return 0;
@@ -226,12 +232,12 @@ delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	SPI_execute_with_args(
-	    "DELETE FROM pre_delinquency.outbox WHERE outbox_id = ANY($1)", 1,
-	    (Oid[]){INT8ARRAYOID},
+	pd_execute_kept(
+	    &plan, "DELETE FROM pre_delinquency.outbox WHERE outbox_id = ANY($1)",
+	    1, (Oid[]){INT8ARRAYOID},
 	    (Datum[]){PointerGetDatum(construct_array(
 	        ids, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))},
-	    NULL, false, 0);
+	    NULL, false);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
