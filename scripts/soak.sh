@@ -49,6 +49,10 @@ rate=${SOAK_RATE:-400}
 interval=${SOAK_INTERVAL:-30}
 customers=${SOAK_CUSTOMERS:-2000}
 bad=${SOAK_BAD:-0.01}
+for setting in "seconds=$seconds" "rate=$rate" "interval=$interval" "customers=$customers" "events=${SOAK_EVENTS:-1}"; do
+	[[ ${setting#*=} =~ ^[1-9][0-9]*$ ]] ||
+		{ echo "soak.sh: ${setting%%=*} must be a positive whole number, not '${setting#*=}'" >&2; exit 2; }
+done
 export PD_PORT=${PD_SOAK_PORT:-55456}
 export PD_DB=pd_soak
 export PD_SCRATCH=/tmp/pre_delinquency.soak.$PD_PORT

@@ -39,6 +39,7 @@
 #include "pd_util.h"
 #include "pipeline.h"
 #include "scoring.h"
+#include "shap_batch.h"
 
 /* static mode: how often partitions missing from the topic are looked for */
 #define METADATA_RECHECK_MS 30000
@@ -544,7 +545,7 @@ mirror_offsets(rd_kafka_t *rk, rd_kafka_message_t **batch, int n)
 static void
 apply_batch(rd_kafka_message_t **batch, int n)
 {
-	MemoryContext batch_cxt = CurrentMemoryContext;
+	MemoryContext batch_cxt;
 	PdIngestMessage *messages = palloc(sizeof(PdIngestMessage) * n);
 	PdIngestStats stats = {0};
 
@@ -561,17 +562,10 @@ apply_batch(rd_kafka_message_t **batch, int n)
 	}
 	pgstat_report_activity(STATE_RUNNING, psprintf("ingesting %d events", n));
 	pd_stats_worker_state(PD_WORKER_INGEST, "ingesting");
-	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	batch_cxt = pd_worker_begin();
 	pd_ingest_apply(messages, n, &stats);
 	store_offsets(batch, n);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	/* the commit left TopMemoryContext current, where nothing may pile up */
-	MemoryContextSwitchTo(batch_cxt);
+	pd_worker_commit(batch_cxt);
 	pgstat_report_stat(false);
 	pd_stats_ingest_batch(n, &stats);
 	if (stats.assessed > 0)
@@ -581,8 +575,9 @@ apply_batch(rd_kafka_message_t **batch, int n)
 }
 
 /*
- * The model in memory before the first event: loading the booster and
- * reading its trees for the grouped SHAP took about a second, which the
+ * The model in memory before the first event, by scoring and explaining a
+ * row of zeros: loading the booster and reading its trees for the grouped
+ * SHAP took about a second, which the
  * first events after a start used to wait (make demo's p99 was 1.7 s). No
  * active model, or one that does not load, is a warning here: assessment
  * reports it when it runs.
@@ -597,8 +592,17 @@ warm_up_model(void)
 	StartTransactionCommand();
 	PG_TRY();
 	{
+		int model_id;
+		BoosterHandle booster;
+		float zeros[PD_NUM_FEATURES] = {0};
+		float probability;
+		float contributions[PD_NUM_FEATURES + 1];
+
 		PushActiveSnapshot(GetTransactionSnapshot());
-		pd_warm_scoring();
+		booster = pd_active_booster(&model_id);
+		pd_predict(booster, zeros, 1, &probability);
+		pd_batch_contributions(booster, pd_booster_generation(), zeros, 1,
+		                       contributions);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}

@@ -32,6 +32,13 @@ extern void pd_request_pipeline_shmem(void);
 /* Each worker, right after BackgroundWorkerInitializeConnection. */
 extern void pd_worker_pin_search_path(void);
 
+/*
+ * A transaction with SPI and a snapshot around one unit of a worker's work;
+ * the commit returns to the caller's memory context (begin's result).
+ */
+extern MemoryContext pd_worker_begin(void);
+extern void pd_worker_commit(MemoryContext caller);
+
 /* Background worker entry points (bgw_function_name). */
 extern PGDLLEXPORT void pd_ingest_worker_main(Datum arg);
 extern PGDLLEXPORT void pd_relay_worker_main(Datum arg);

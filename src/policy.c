@@ -294,11 +294,10 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 	"(customer_id, as_of, risk_score, risk_level, model_id, top_features) "   \
 	"SELECT c, a, s, l, $5, t FROM unnest($1, $2, $3, $4, $6) "               \
 	"AS u(c, s, l, t, a)"
-	if ((returning ? pd_execute_kept(&plan_returning,
-	                                 INSERT_RISK_SCORES " RETURNING *", 6,
-	                                 types, args, NULL, false)
-	               : pd_execute_kept(&plan, INSERT_RISK_SCORES, 6, types, args,
-	                                 NULL, false)) !=
+	if (pd_execute_kept(returning ? &plan_returning : &plan,
+	                    returning ? INSERT_RISK_SCORES " RETURNING *"
+	                              : INSERT_RISK_SCORES,
+	                    6, types, args, NULL, false) !=
 	    (returning ? SPI_OK_INSERT_RETURNING : SPI_OK_INSERT))
 		elog(ERROR, "could not record risk scores");
 }

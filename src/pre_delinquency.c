@@ -12,10 +12,14 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "pipeline.h"
 
@@ -96,6 +100,34 @@ pd_worker_pin_search_path(void)
 {
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
 	                PGC_S_OVERRIDE);
+}
+
+/*
+ * One unit of a worker's work in its own transaction, with SPI and a
+ * snapshot. pd_worker_commit returns to the memory context that was current
+ * at pd_worker_begin: a commit leaves TopMemoryContext current, and what a
+ * worker allocated there after each batch was never freed (the relay grew
+ * by 7 MB over 4 M events).
+ */
+MemoryContext
+pd_worker_begin(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	return caller;
+}
+
+void
+pd_worker_commit(MemoryContext caller)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
 }
 
 void

@@ -136,10 +136,7 @@ read_outbox(OutboxRow *rows, int limit)
 	MemoryContext target = CurrentMemoryContext; /* the batch context */
 	int n;
 
-	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	pd_worker_begin();
 	pd_execute_kept(&plan,
 	                "SELECT outbox_id, topic, message_key, payload::text, "
 	                "source_event_time "
@@ -164,11 +161,7 @@ read_outbox(OutboxRow *rows, int limit)
 		rows[i].done = rows[i].delivered = false;
 		MemoryContextSwitchTo(spi);
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	/* the commit left TopMemoryContext current: what follows is the batch's */
-	MemoryContextSwitchTo(target);
+	pd_worker_commit(target);
 	return n;
 }
 
@@ -213,7 +206,7 @@ static int
 delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 {
 	static SPIPlanPtr plan = NULL;
-	MemoryContext batch = CurrentMemoryContext;
+	MemoryContext batch;
 	Datum *ids = palloc(sizeof(Datum) * n);
 	int m = 0;
 
@@ -228,20 +221,14 @@ delete_delivered(OutboxRow *rows, int n, double *latencies, int *n_latencies)
 		}
 	if (m == 0)
 		return 0;
-	SetCurrentStatementStartTimestamp(); /* now() of this transaction */
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	batch = pd_worker_begin();
 	pd_execute_kept(
 	    &plan, "DELETE FROM pre_delinquency.outbox WHERE outbox_id = ANY($1)",
 	    1, (Oid[]){INT8ARRAYOID},
 	    (Datum[]){PointerGetDatum(construct_array(
 	        ids, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))},
 	    NULL, false);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(batch);
+	pd_worker_commit(batch);
 	return m;
 }
 

@@ -36,7 +36,6 @@
 #include "pd_util.h"
 #include "schema.h"
 #include "scoring.h"
-#include "shap_batch.h"
 #include "xgb_util.h"
 
 int pd_xgboost_nthread = 1;
@@ -261,20 +260,6 @@ pd_contributions(BoosterHandle booster, const float *rows, int nrow,
 		XGDMatrixFree(matrix);
 	}
 	PG_END_TRY();
-}
-
-void
-pd_warm_scoring(void)
-{
-	int model_id;
-	BoosterHandle booster = pd_active_booster(&model_id);
-	float row[PD_NUM_FEATURES] = {0};
-	float probability;
-	float contributions[PD_NUM_FEATURES + 1];
-
-	pd_predict(booster, row, 1, &probability);
-	pd_batch_contributions(booster, pd_booster_generation(), row, 1,
-	                       contributions);
 }
 
 /* SQL: score_customer(customer_id, as_of) -------------------------------- */

@@ -46,13 +46,6 @@ extern void pd_predict(BoosterHandle booster, const float *rows, int nrow,
 extern void pd_contributions(BoosterHandle booster, const float *rows,
                              int nrow, float *contributions);
 
-/*
- * Loads the active model and what the grouped SHAP keeps about it, by
- * scoring and explaining one row of zeros, so that the first real batch does
- * not pay for it. ERRORs as pd_active_booster does.
- */
-extern void pd_warm_scoring(void);
-
 /* double features -> the float32 row XGBoost reads */
 extern void pd_features_to_row(const double *features, float *row);
 
