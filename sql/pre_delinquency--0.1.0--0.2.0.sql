@@ -36,7 +36,8 @@ DECLARE
 BEGIN
 	LOOP
 		BEGIN
-			LOCK TABLE risk_levels, intervention_policies, score_triggers, models
+			LOCK TABLE risk_levels, intervention_policies, score_triggers, models,
+				transactions
 				IN ACCESS EXCLUSIVE MODE NOWAIT;
 			EXIT;
 		EXCEPTION WHEN lock_not_available THEN
@@ -199,3 +200,35 @@ REVOKE ALL ON ingest_assignment FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kafka_partition(text, integer), ingest_assignment_internal()
 	TO pre_delinquency_reader;
 GRANT SELECT ON ingest_assignment TO pre_delinquency_reader;
+
+-- ---------------------------------------------------------------------------
+-- added in 0.2.0: covering indexes. The feature engine reads a customer's last
+-- 120 days (and six months of salary credits) as one range of these indexes;
+-- with the columns it reads INCLUDEd, rows on all-visible heap pages come from
+-- the index alone, as an index-only scan, instead of one heap page per
+-- transaction (a random read each when the table is larger than memory).
+-- Built here only while transactions is small (a fresh install, a test
+-- database): on a big table the build would hold ingest for minutes, so the
+-- update leaves the old indexes (the engine works with either) and says how
+-- to build the new ones without blocking (docs/OPERATIONS.md).
+-- ---------------------------------------------------------------------------
+DO $covering$
+BEGIN
+	IF (SELECT count(*) FROM (SELECT FROM transactions LIMIT 1000000) AS t) < 1000000 THEN
+		DROP INDEX transactions_customer_time_idx;
+		CREATE INDEX transactions_customer_time_idx ON transactions (customer_id, txn_time)
+			INCLUDE (amount, txn_type, category, channel, merchant_id, is_failed);
+		DROP INDEX transactions_salary_idx;
+		CREATE INDEX transactions_salary_idx ON transactions (customer_id, txn_time)
+			INCLUDE (amount)
+			WHERE txn_type = 'credit' AND category = 'salary' AND NOT is_failed;
+	ELSE
+		RAISE NOTICE 'transactions has over a million rows: its covering indexes were not built now'
+			USING HINT = 'Build them without blocking ingest as docs/OPERATIONS.md ("Upgrading the extension") shows; until then features read the heap, as in 0.1.0.';
+	END IF;
+END
+$covering$;
+COMMENT ON INDEX transactions_customer_time_idx IS
+	'The feature engine reads one customer''s recent history as one range of this index; the INCLUDEd columns let it skip the heap for all-visible pages.';
+COMMENT ON INDEX transactions_salary_idx IS
+	'Six months of salary credits for salary_missed_count_180d, read from the index alone (amount INCLUDEd) where the heap is all-visible.';

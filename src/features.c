@@ -263,10 +263,12 @@ ledger_flow_before(const PdSchema *s, const pg_uuid_t *customer_id,
 
 	if (from_end)
 		pd_range_scan_begin(&rs, s->ledger, s->ledger_pkey, customer_id,
-		                    F_DATE_GE, DateADTGetDatum(anchor), InvalidOid, 0);
+		                    F_DATE_GE, DateADTGetDatum(anchor), InvalidOid, 0,
+		                    NULL, 0);
 	else
 		pd_range_scan_begin(&rs, s->ledger, s->ledger_pkey, customer_id,
-		                    InvalidOid, 0, F_DATE_LT, DateADTGetDatum(anchor));
+		                    InvalidOid, 0, F_DATE_LT, DateADTGetDatum(anchor),
+		                    NULL, 0);
 	while (pd_range_scan_next(&rs))
 	{
 		bool isnull;
@@ -458,18 +460,20 @@ scan_transactions(TxnWindows *w, const PdSchema *s,
                   TimestampTz anchor)
 {
 	PdRangeScan rs;
-	AttrNumber last = Max(
-	    Max(s->txn_time, s->txn_amount),
-	    Max(Max(s->txn_type, s->txn_category),
-	        Max(Max(s->txn_channel, s->txn_merchant_id), s->txn_is_failed)));
+	const AttrNumber columns[] = {
+	    s->txn_time,    s->txn_amount,      s->txn_type,     s->txn_category,
+	    s->txn_channel, s->txn_merchant_id, s->txn_is_failed};
+	AttrNumber last = 0;
 
+	for (int c = 0; c < lengthof(columns); c++)
+		last = Max(last, columns[c]);
 	merchant_set_init(&w->merchants_r30);
 	merchant_set_init(&w->merchants_p30);
 
 	pd_range_scan_begin(&rs, s->transactions, s->transactions_time_idx,
 	                    customer_id, F_TIMESTAMPTZ_GE,
 	                    TimestampTzGetDatum(t - 120 * DAY), F_TIMESTAMPTZ_LT,
-	                    TimestampTzGetDatum(t));
+	                    TimestampTzGetDatum(t), columns, lengthof(columns));
 	while (pd_range_scan_next(&rs))
 	{
 		slot_getsomeattrs(rs.slot, last);
@@ -487,11 +491,12 @@ scan_salary_credits(const PdSchema *s, const pg_uuid_t *customer_id,
 	int cap = 16;
 	int n = 0;
 	SalaryCredit *credits = palloc(cap * sizeof(SalaryCredit));
+	const AttrNumber columns[] = {s->txn_time, s->txn_amount};
 
 	pd_range_scan_begin(&rs, s->transactions, s->transactions_salary_idx,
 	                    customer_id, F_TIMESTAMPTZ_GE,
 	                    TimestampTzGetDatum(from), F_TIMESTAMPTZ_LT,
-	                    TimestampTzGetDatum(t));
+	                    TimestampTzGetDatum(t), columns, lengthof(columns));
 	while (pd_range_scan_next(&rs))
 	{
 		bool isnull;

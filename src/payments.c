@@ -84,7 +84,7 @@ pd_compute_payment_features(const PdSchema *s, const pg_uuid_t *customer_id,
 
 	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
 	                    F_DATE_GE, DateADTGetDatum(today - 180), F_DATE_LT,
-	                    DateADTGetDatum(today));
+	                    DateADTGetDatum(today), NULL, 0);
 	while (pd_range_scan_next(&rs))
 		add_payment(&p, s, rs.slot, today);
 	pd_range_scan_end(&rs);
@@ -120,7 +120,7 @@ pd_compute_label(const pg_uuid_t *customer_id, TimestampTz as_of)
 	(void) pd_read_customer(s, customer_id); /* ERROR if unknown */
 	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
 	                    F_DATE_GE, DateADTGetDatum(today), F_DATE_LT,
-	                    DateADTGetDatum(today + 30));
+	                    DateADTGetDatum(today + 30), NULL, 0);
 	while (pd_range_scan_next(&rs))
 	{
 		TupleTableSlot *slot = rs.slot;

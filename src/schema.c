@@ -5,8 +5,9 @@
  *    direct index scans without hard-coding OIDs or column positions.
  *
  * It also owns the one way those readers walk a customer's rows: a range of
- * an index led by customer_id, read straight from the heap with the active
- * snapshot, after checking that the caller may read the table.
+ * an index led by customer_id, read with the active snapshot, from the index
+ * alone where it holds the columns the caller reads and the visibility map
+ * allows, from the heap otherwise.
  *
  * The cache is dropped on any relation cache invalidation (ALTER, DROP,
  * DROP EXTENSION), which is rare and cheap to recover from.
@@ -18,9 +19,13 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/visibilitymap.h"
+#include "catalog/pg_index.h"
 #include "catalog/namespace.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -143,10 +148,37 @@ pd_schema(void)
 	return &schema;
 }
 
+/*
+ * Where the index holds each of the caller's columns; false if it lacks one
+ * (or the caller did not say which it reads).
+ */
+static bool
+map_covered_columns(PdRangeScan *rs, const AttrNumber *columns, int ncolumns)
+{
+	Form_pg_index ind = rs->index->rd_index;
+
+	rs->ncovered = 0;
+	if (columns == NULL)
+		return false;
+	for (int c = 0; c < ncolumns; c++)
+	{
+		int i = 0;
+
+		while (i < ind->indnatts && ind->indkey.values[i] != columns[c])
+			i++;
+		if (i == ind->indnatts)
+			return false;
+		rs->covered_heap_attno[rs->ncovered] = columns[c];
+		rs->covered_index_col[rs->ncovered++] = i;
+	}
+	return true;
+}
+
 void
 pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
                     const pg_uuid_t *customer_id, RegProcedure ge_proc,
-                    Datum lower, RegProcedure lt_proc, Datum upper)
+                    Datum lower, RegProcedure lt_proc, Datum upper,
+                    const AttrNumber *columns, int ncolumns)
 {
 	ScanKeyData keys[3];
 	int nkeys = 0;
@@ -161,23 +193,82 @@ pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
 
 	rs->heap = table_open(heap, AccessShareLock);
 	rs->index = index_open(index, AccessShareLock);
-	rs->slot = table_slot_create(rs->heap, NULL);
+	rs->heap_slot = table_slot_create(rs->heap, NULL);
+	rs->slot = rs->heap_slot;
+	rs->index_slot = NULL;
+	rs->vm_buffer = InvalidBuffer;
 	rs->scan =
 	    index_beginscan(rs->heap, rs->index, GetActiveSnapshot(), nkeys, 0);
+	if (map_covered_columns(rs, columns, ncolumns))
+	{
+		rs->index_slot = MakeSingleTupleTableSlot(RelationGetDescr(rs->heap),
+		                                          &TTSOpsVirtual);
+		rs->scan->xs_want_itup = true;
+	}
 	index_rescan(rs->scan, keys, nkeys, NULL, 0);
 }
 
+/* The caller's columns of the index tuple just read, as a virtual row. */
+static void
+store_index_row(PdRangeScan *rs)
+{
+	TupleTableSlot *slot = rs->index_slot;
+	Datum values[INDEX_MAX_KEYS];
+	bool isnull[INDEX_MAX_KEYS];
+
+	index_deform_tuple(rs->scan->xs_itup, rs->scan->xs_itupdesc, values,
+	                   isnull);
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts);
+	for (int c = 0; c < rs->ncovered; c++)
+	{
+		int attno = rs->covered_heap_attno[c];
+
+		slot->tts_values[attno - 1] = values[rs->covered_index_col[c]];
+		slot->tts_isnull[attno - 1] = isnull[rs->covered_index_col[c]];
+	}
+	ExecStoreVirtualTuple(slot);
+	rs->slot = slot;
+}
+
+/*
+ * As nodeIndexonlyscan.c does: the index alone when the visibility map says
+ * every tuple on the heap page is visible to all, the heap otherwise (rows
+ * written since the last vacuum).
+ */
 bool
 pd_range_scan_next(PdRangeScan *rs)
 {
-	return index_getnext_slot(rs->scan, ForwardScanDirection, rs->slot);
+	ItemPointer tid;
+
+	if (rs->index_slot == NULL)
+		return index_getnext_slot(rs->scan, ForwardScanDirection, rs->slot);
+	while ((tid = index_getnext_tid(rs->scan, ForwardScanDirection)) != NULL)
+	{
+		if (VM_ALL_VISIBLE(rs->heap, ItemPointerGetBlockNumber(tid),
+		                   &rs->vm_buffer))
+		{
+			store_index_row(rs);
+			PredicateLockPage(rs->heap, ItemPointerGetBlockNumber(tid),
+			                  rs->scan->xs_snapshot);
+			return true;
+		}
+		rs->slot = rs->heap_slot;
+		if (index_fetch_heap(rs->scan, rs->heap_slot))
+			return true;
+	}
+	return false;
 }
 
 void
 pd_range_scan_end(PdRangeScan *rs)
 {
 	index_endscan(rs->scan);
-	ExecDropSingleTupleTableSlot(rs->slot);
+	if (BufferIsValid(rs->vm_buffer))
+		ReleaseBuffer(rs->vm_buffer);
+	ExecDropSingleTupleTableSlot(rs->heap_slot);
+	if (rs->index_slot != NULL)
+		ExecDropSingleTupleTableSlot(rs->index_slot);
 	index_close(rs->index, AccessShareLock);
 	table_close(rs->heap, AccessShareLock);
 }
@@ -210,7 +301,7 @@ pd_read_customer(const PdSchema *s, const pg_uuid_t *customer_id)
 	bool found;
 
 	pd_range_scan_begin(&rs, s->customers, s->customers_pkey, customer_id,
-	                    InvalidOid, 0, InvalidOid, 0);
+	                    InvalidOid, 0, InvalidOid, 0, NULL, 0);
 	found = pd_range_scan_next(&rs);
 	if (found)
 	{

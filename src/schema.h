@@ -10,6 +10,7 @@
 
 #include "access/attnum.h"
 #include "datatype/timestamp.h"
+#include "storage/buf.h"
 #include "utils/rel.h"
 #include "utils/uuid.h"
 
@@ -81,19 +82,32 @@ extern PdCustomer pd_read_customer(const PdSchema *s,
  * One customer's range of an index whose leading column is customer_id and
  * whose second column is a time or date. Either bound may be absent
  * (InvalidOid procedure). Rows come back in index order in 'slot'.
+ *
+ * 'columns' lists the heap columns the caller will read (NULL: any). When
+ * the index holds them all (as keys or INCLUDE columns), a row on a heap
+ * page the visibility map says is all-visible comes from the index alone,
+ * as an index-only scan would, in a virtual slot where only those columns
+ * are set; other rows are fetched from the heap as usual.
  */
 typedef struct PdRangeScan
 {
 	Relation heap;
 	Relation index;
 	struct IndexScanDescData *scan;
-	struct TupleTableSlot *slot;
+	struct TupleTableSlot *slot;       /* the current row: one of the two */
+	struct TupleTableSlot *heap_slot;  /* rows fetched from the heap */
+	struct TupleTableSlot *index_slot; /* rows read from the index, or NULL */
+	Buffer vm_buffer;
+	int ncovered;
+	AttrNumber covered_heap_attno[INDEX_MAX_KEYS];
+	int covered_index_col[INDEX_MAX_KEYS];
 } PdRangeScan;
 
 extern void pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
                                 const pg_uuid_t *customer_id,
                                 RegProcedure ge_proc, Datum lower,
-                                RegProcedure lt_proc, Datum upper);
+                                RegProcedure lt_proc, Datum upper,
+                                const AttrNumber *columns, int ncolumns);
 extern bool pd_range_scan_next(PdRangeScan *rs);
 extern void pd_range_scan_end(PdRangeScan *rs);
 
