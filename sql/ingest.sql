@@ -68,6 +68,17 @@ SELECT assessed FROM ingest_events(ARRAY[
   '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-06T07:00:00Z", "amount": 80, "txn_type": "debit", "category": "groceries", "channel": "pos", "merchant_id": "M9", "is_failed": false}',
   '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-06T08:00:00Z", "amount": 20, "txn_type": "debit", "category": "dining", "channel": "pos", "merchant_id": "M8", "is_failed": false}'
 ]);
+-- Each outbox row carries the earliest event_time of its own customer's new
+-- events in the batch (the start of its end-to-end latency); no event_time, none
+DELETE FROM outbox;
+SELECT assessed FROM ingest_events(ARRAY[
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-06T09:00:00Z", "amount": 15, "txn_type": "debit", "category": "dining", "channel": "pos", "is_failed": false, "event_time": "2025-06-06T09:00:05Z"}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000002", "txn_time": "2025-06-06T09:00:00Z", "amount": 16, "txn_type": "debit", "category": "dining", "channel": "pos", "is_failed": false, "event_time": "2025-06-06T09:00:03Z"}',
+  '{"customer_id": "c0000000-0000-4000-8000-000000000001", "txn_time": "2025-06-06T09:01:00Z", "amount": 17, "txn_type": "debit", "category": "dining", "channel": "pos", "is_failed": false, "event_time": "2025-06-06T09:00:04Z"}'
+]);
+SELECT message_key, source_event_time AT TIME ZONE 'UTC' AS source_event_time_utc
+FROM outbox ORDER BY message_key;
+SELECT source_event_time('c0000000-0000-4000-8000-000000000001') AS outside_a_batch;
 -- ... unless assessed within min_interval
 UPDATE score_triggers SET min_interval = '1 hour' WHERE rule = 'every_transaction';
 SELECT assessed FROM ingest_events(ARRAY[

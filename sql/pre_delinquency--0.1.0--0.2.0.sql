@@ -232,3 +232,52 @@ COMMENT ON INDEX transactions_customer_time_idx IS
 	'The feature engine reads one customer''s recent history as one range of this index; the INCLUDEd columns let it skip the heap for all-visible pages.';
 COMMENT ON INDEX transactions_salary_idx IS
 	'Six months of salary credits for salary_missed_count_180d, read from the index alone (amount INCLUDEd) where the heap is all-visible.';
+
+-- ---------------------------------------------------------------------------
+-- added in 0.2.0: end-to-end latency per customer. The outbox rows of a batch
+-- carry the earliest event time of their own customer's new events (was: of
+-- the whole batch, which charged every row from the batch's first event), read
+-- from the ingest worker's memory instead of a setting any session could set.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION source_event_time(customer_id uuid) RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'pd_source_event_time'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION source_event_time(uuid) IS
+	'Internal: while the ingest worker re-assesses a batch, the earliest event_time among the customer''s new events; NULL otherwise.';
+REVOKE ALL ON FUNCTION source_event_time(uuid) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION outbox_predictions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog, pg_temp AS $$
+BEGIN
+	INSERT INTO outbox (topic, message_key, payload, source_event_time)
+	SELECT coalesce(nullif(current_setting('pre_delinquency.predictions_topic', true), ''),
+	                'predictions-stream'),
+	       r.customer_id::text,
+	       jsonb_build_object('event_id', r.score_id::text, 'customer_id', r.customer_id,
+	                          'risk_score', r.risk_score, 'risk_level', r.risk_level,
+	                          'top_features', r.top_features, 'model_id', r.model_id,
+	                          'timestamp', r.scored_at, 'event_time', clock_timestamp(),
+	                          'event_type', 'prediction'),
+	       source_event_time(r.customer_id)
+	FROM new_rows r ORDER BY r.score_id;
+	RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION outbox_interventions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pre_delinquency, pg_catalog, pg_temp AS $$
+BEGIN
+	INSERT INTO outbox (topic, message_key, payload, source_event_time)
+	SELECT coalesce(nullif(current_setting('pre_delinquency.interventions_topic', true), ''),
+	                'interventions-stream'),
+	       i.customer_id::text,
+	       jsonb_build_object('intervention_id', i.intervention_id, 'customer_id', i.customer_id,
+	                          'risk_score', i.risk_score, 'risk_level', i.risk_level,
+	                          'intervention_type', i.intervention_type, 'message', i.message,
+	                          'channel', i.channel, 'priority', i.priority,
+	                          'top_risk_factors', to_jsonb(i.top_risk_factors),
+	                          'timestamp', i.created_at, 'status', i.status,
+	                          'event_type', 'intervention'),
+	       source_event_time(i.customer_id)
+	FROM new_rows i ORDER BY i.created_at, i.intervention_id;
+	RETURN NULL;
+END $$;

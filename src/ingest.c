@@ -720,31 +720,52 @@ reassess_customers(IngestItem *items, int n, PdIngestStats *stats)
 }
 
 /*
- * The outbox trigger records the earliest event time of the batch, so that
- * the relay can measure end-to-end latency.
+ * Per customer, the earliest event time among the batch's new events: the
+ * outbox triggers read it through source_event_time(customer_id), so that
+ * the relay measures each prediction and intervention from the first event
+ * it reflects. NULL outside a batch (assess_customer from SQL: no latency).
  */
-static void
-set_source_event_time(IngestItem *items, int n)
+typedef struct SourceTime
 {
-	static SPIPlanPtr plan = NULL;
-	int64_t earliest = PG_INT64_MAX;
-	char text[32];
-	Oid type = TEXTOID;
-	Datum arg;
+	pg_uuid_t customer_id;
+	TimestampTz earliest;
+} SourceTime;
+
+static HTAB *source_times = NULL;
+
+static HTAB *
+collect_source_times(IngestItem *items, int n)
+{
+	HTAB *times = pd_batch_hash("ingest source times", sizeof(pg_uuid_t),
+	                            sizeof(SourceTime), n);
 
 	for (int i = 0; i < n; i++)
-		if (items[i].inserted && items[i].event.has_event_time &&
-		    items[i].event.event_time < earliest)
-			earliest = items[i].event.event_time;
-	if (earliest == PG_INT64_MAX)
-		text[0] = '\0';
-	else
-		pd_format_iso_time(earliest, text);
-	arg = CStringGetTextDatum(text);
-	pd_execute_kept(
-	    &plan,
-	    "SELECT set_config('pre_delinquency.source_event_time', $1, true)", 1,
-	    &type, &arg, NULL, false);
+	{
+		const PdTxnEvent *e = &items[i].event;
+		SourceTime *st;
+		bool found;
+
+		if (!items[i].inserted || !e->has_event_time)
+			continue;
+		st = hash_search(times, e->customer_id, HASH_ENTER, &found);
+		if (!found || e->event_time < st->earliest)
+			st->earliest = e->event_time;
+	}
+	return times;
+}
+
+PG_FUNCTION_INFO_V1(pd_source_event_time);
+Datum
+pd_source_event_time(PG_FUNCTION_ARGS)
+{
+	SourceTime *st;
+
+	if (source_times == NULL)
+		PG_RETURN_NULL();
+	st = hash_search(source_times, PG_GETARG_UUID_P(0), HASH_FIND, NULL);
+	if (st == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(st->earliest);
 }
 
 typedef struct ReassessStep
@@ -803,8 +824,16 @@ pd_ingest_apply(const PdIngestMessage *messages, int n, PdIngestStats *stats)
 			stats->duplicates++;
 	}
 	record_dead_letters(items, n, stats);
-	set_source_event_time(items, n);
-	try_reassess(items, n, stats);
+	source_times = collect_source_times(items, n);
+	PG_TRY();
+	{
+		try_reassess(items, n, stats);
+	}
+	PG_FINALLY();
+	{
+		source_times = NULL;
+	}
+	PG_END_TRY();
 	SPI_finish();
 }
 

@@ -38,7 +38,6 @@ char *pd_interventions_topic = NULL;
 char *pd_consumer_group = NULL;
 int pd_batch_size = 20000;
 int pd_batch_wait_ms = 10;
-static char *pd_source_event_time = NULL;
 
 #define LATENCY_WINDOW 4096
 #define MAX_PARTITIONS 256
@@ -164,11 +163,6 @@ pd_define_pipeline_gucs(void)
 	                        "more keep arriving.",
 	                        NULL, &pd_batch_wait_ms, 10, 1, 60000, PGC_SIGHUP,
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomStringVariable(
-	    "pre_delinquency.source_event_time",
-	    "Internal: the earliest event time of the batch being ingested.", NULL,
-	    &pd_source_event_time, "", PGC_USERSET,
-	    GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 }
 
 static void
