@@ -19,7 +19,7 @@ OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
 OBJS       += src/xgb_util.o src/scoring.o src/shap_batch.o src/parallel_features.o src/policy.o src/training.o \
               src/metrics.o
 # the streaming pipeline over librdkafka and json-c
-OBJS       += src/event_json.o src/json_strict.o src/ingest.o src/ingest_bulk.o src/ingest_worker.o \
+OBJS       += src/event_json.o src/json_strict.o src/ingest.o src/ingest_bulk.o src/risk_bulk.o src/ingest_worker.o \
               src/relay_worker.o src/pipeline_stats.o src/partitions.o
 # broker credentials kept out of the server log
 OBJS       += src/redact.o

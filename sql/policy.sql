@@ -52,6 +52,40 @@ WHERE o.topic = 'predictions-stream';
 SELECT bool_and(o.payload->>'status' = 'triggered' AND o.payload->>'event_type' = 'intervention')
        AS interventions_triggered
 FROM outbox o WHERE o.topic = 'interventions-stream';
+-- assess_all writes risk_scores and their events without the per-row
+-- triggers (risk_bulk.c): each event is exactly what outbox_predictions()
+-- builds from its row, bar event_time (the clock when it was written)
+CREATE TEMP VIEW predictions_as_trigger_builds AS
+SELECT count(*) AS predictions,
+       count(*) FILTER (WHERE o.payload - 'event_time' = jsonb_build_object(
+           'event_id', r.score_id::text, 'customer_id', r.customer_id,
+           'risk_score', r.risk_score, 'risk_level', r.risk_level,
+           'top_features', r.top_features, 'model_id', r.model_id,
+           'timestamp', r.scored_at, 'event_type', 'prediction')
+         AND (o.payload->>'event_time')::timestamptz BETWEEN r.scored_at AND o.created_at
+         AND o.source_event_time IS NULL) AS as_the_trigger_builds
+FROM outbox o JOIN risk_scores r ON o.payload->>'event_id' = r.score_id::text
+WHERE o.topic = 'predictions-stream';
+SELECT predictions = (SELECT count(*) FROM risk_scores) AS every_score, predictions = as_the_trigger_builds AS same_events
+FROM predictions_as_trigger_builds;
+-- ... and with a trigger of the DBA's on risk_scores, through INSERT: the
+-- trigger fires, the events are the same
+CREATE FUNCTION public.regress_scored() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE NOTICE 'regress trigger saw % new risk scores', (SELECT count(*) FROM new_rows);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER regress_scored AFTER INSERT ON risk_scores
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.regress_scored();
+DELETE FROM outbox;
+DELETE FROM risk_scores;
+SET client_min_messages = notice;
+SELECT assess_all() AS assessed_through_insert;
+SET client_min_messages = warning;
+DROP TRIGGER regress_scored ON risk_scores;
+DROP FUNCTION public.regress_scored();
+SELECT predictions = (SELECT count(*) FROM risk_scores) AS every_score, predictions = as_the_trigger_builds AS same_events
+FROM predictions_as_trigger_builds;
 
 -- a second pass within the cooldown adds no intervention
 CREATE TEMP TABLE before_count AS SELECT count(*) AS n FROM interventions;

@@ -754,18 +754,29 @@ collect_source_times(IngestItem *items, int n)
 	return times;
 }
 
-PG_FUNCTION_INFO_V1(pd_source_event_time);
-Datum
-pd_source_event_time(PG_FUNCTION_ARGS)
+bool
+pd_source_event_time_of(const pg_uuid_t *customer_id, TimestampTz *t)
 {
 	SourceTime *st;
 
 	if (source_times == NULL)
-		PG_RETURN_NULL();
-	st = hash_search(source_times, PG_GETARG_UUID_P(0), HASH_FIND, NULL);
+		return false;
+	st = hash_search(source_times, customer_id, HASH_FIND, NULL);
 	if (st == NULL)
+		return false;
+	*t = st->earliest;
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(pd_source_event_time);
+Datum
+pd_source_event_time(PG_FUNCTION_ARGS)
+{
+	TimestampTz t;
+
+	if (!pd_source_event_time_of(PG_GETARG_UUID_P(0), &t))
 		PG_RETURN_NULL();
-	PG_RETURN_TIMESTAMPTZ(st->earliest);
+	PG_RETURN_TIMESTAMPTZ(t);
 }
 
 typedef struct ReassessStep

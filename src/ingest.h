@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/uuid.h"
 
 /* One raw message, as it came off a topic (or out of dead_letters). */
 typedef struct PdIngestMessage
@@ -53,5 +54,13 @@ extern void pd_ingest_apply(const PdIngestMessage *messages, int n,
 struct HTAB;
 extern struct HTAB *pd_batch_hash(const char *name, Size keysize,
                                   Size entrysize, long nelem);
+
+/*
+ * While pd_ingest_apply re-assesses its batch: the earliest event_time among
+ * the customer's new events, where end-to-end latency starts. False outside
+ * a batch, or if none of them had an event_time.
+ */
+extern bool pd_source_event_time_of(const pg_uuid_t *customer_id,
+                                    TimestampTz *t);
 
 #endif

@@ -32,6 +32,7 @@
 #include "parallel_features.h"
 #include "pd_util.h"
 #include "policy.h"
+#include "risk_bulk.h"
 #include "scoring.h"
 #include "shap_batch.h"
 
@@ -288,6 +289,22 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 	args[4] = Int32GetDatum(model_id);
 	args[5] = PointerGetDatum(construct_array(
 	    times, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+
+	if (!returning && pd_risk_bulk_applicable())
+	{
+		PdRiskRow *bulk = palloc(sizeof(PdRiskRow) * n);
+
+		for (int i = 0; i < n; i++)
+		{
+			bulk[i].customer_id = &batch[i].customer_id;
+			bulk[i].as_of = batch[i].as_of;
+			bulk[i].score = (double) batch[i].score;
+			bulk[i].level = levels->name[level_of(levels, batch[i].score)];
+			bulk[i].top_features = tops[i];
+		}
+		pd_risk_bulk_insert(bulk, n, model_id);
+		return;
+	}
 
 #define INSERT_RISK_SCORES                                                    \
 	"INSERT INTO pre_delinquency.risk_scores "                                \

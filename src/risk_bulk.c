@@ -1,0 +1,519 @@
+/*
+ * risk_bulk.c
+ *    The fast path of policy.c's risk_scores INSERT: a batch's rows go in
+ *    the way COPY writes them, and what that INSERT's triggers would do is
+ *    done once per batch instead of once per row.
+ *
+ * INSERT INTO risk_scores runs, per row, two foreign key checks (customers,
+ * models), each a query of its own, and then the outbox trigger, a plpgsql
+ * function building every prediction event in SQL: together most of the
+ * cost of recording an assessment. Here the referenced rows are locked FOR
+ * KEY SHARE by one statement each (the lock those checks take), and the
+ * prediction events are built as jsonb and written to the outbox directly,
+ * as the outbox trigger (SECURITY DEFINER) would: as the outbox's owner,
+ * with the same payload. This runs only while both tables are as the
+ * extension made them (pd_risk_bulk_applicable); otherwise policy.c
+ * INSERTs and every trigger fires.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/timestamp.h"
+
+#include "bulk_writer.h"
+#include "ingest.h"
+#include "ingest_bulk.h"
+#include "pd_util.h"
+#include "pipeline.h"
+#include "risk_bulk.h"
+#include "schema.h"
+
+#define BULK_ROWS   1000 /* rows per multi-insert, as COPY does */
+#define MAX_COLUMNS 8    /* the wider table's, risk_scores' */
+
+enum
+{
+	RS_SCORE_ID,
+	RS_CUSTOMER_ID,
+	RS_SCORED_AT,
+	RS_AS_OF,
+	RS_RISK_SCORE,
+	RS_RISK_LEVEL,
+	RS_MODEL_ID,
+	RS_TOP_FEATURES,
+	RS_COLUMNS
+};
+static const char *const risk_columns[RS_COLUMNS] = {
+    "score_id",   "customer_id", "scored_at", "as_of",
+    "risk_score", "risk_level",  "model_id",  "top_features"};
+static const Oid risk_types[RS_COLUMNS] = {
+    INT8OID,   UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+    FLOAT8OID, TEXTOID, INT4OID,        JSONBOID};
+
+enum
+{
+	OB_OUTBOX_ID,
+	OB_TOPIC,
+	OB_MESSAGE_KEY,
+	OB_PAYLOAD,
+	OB_SOURCE_EVENT_TIME,
+	OB_CREATED_AT,
+	OB_COLUMNS
+};
+static const char *const outbox_columns[OB_COLUMNS] = {
+    "outbox_id",         "topic",     "message_key", "payload",
+    "source_event_time", "created_at"};
+static const Oid outbox_types[OB_COLUMNS] = {
+    INT8OID, TEXTOID, TEXTOID, JSONBOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+StaticAssertDecl(RS_COLUMNS <= MAX_COLUMNS && OB_COLUMNS <= MAX_COLUMNS,
+                 "MAX_COLUMNS too small");
+
+/* The table's attribute number of each column; false if it has others. */
+static bool
+map_columns(Relation rel, const char *const *names, const Oid *types, int n,
+            AttrNumber *attnum)
+{
+	TupleDesc desc = RelationGetDescr(rel);
+	int found = 0;
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		int c = 0;
+
+		if (att->attisdropped)
+			continue;
+		while (c < n && strcmp(names[c], NameStr(att->attname)) != 0)
+			c++;
+		if (c == n || att->atttypid != types[c])
+			return false;
+		attnum[c] = att->attnum;
+		found++;
+	}
+	return found == n;
+}
+
+static Oid
+relation_in_schema(const char *name)
+{
+	return get_relname_relid(name, pd_schema()->namespace_oid);
+}
+
+/* Is 'conoid' one of the two foreign keys this file checks itself? */
+static bool
+known_foreign_key(Relation rel, Oid conoid, const AttrNumber *attnum)
+{
+	ListCell *lc;
+
+	foreach (lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst(lc);
+
+		if (fk->conoid != conoid || fk->nkeys != 1)
+			continue;
+		return (fk->confrelid == pd_schema()->customers &&
+		        fk->conkey[0] == attnum[RS_CUSTOMER_ID]) ||
+		       (fk->confrelid == pd_schema()->models &&
+		        fk->conkey[0] == attnum[RS_MODEL_ID]);
+	}
+	return false;
+}
+
+/*
+ * Whether every enabled trigger that fires on INSERT is one this file
+ * replaces: the two foreign key checks and risk_scores_outbox (running
+ * outbox_predictions after each statement), which must be enabled.
+ */
+static bool
+known_risk_triggers_only(Relation rel, const AttrNumber *attnum)
+{
+	TriggerDesc *td = rel->trigdesc;
+	bool outbox_trigger = false;
+
+	for (int i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger *tg = &td->triggers[i];
+		char *function;
+
+		if (!TRIGGER_FOR_INSERT(tg->tgtype) ||
+		    tg->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (tg->tgisinternal)
+		{
+			if (!known_foreign_key(rel, tg->tgconstraint, attnum))
+				return false;
+			continue;
+		}
+		function = get_func_name(tg->tgfoid);
+		if (tg->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+		    TRIGGER_FOR_ROW(tg->tgtype) || !TRIGGER_FOR_AFTER(tg->tgtype) ||
+		    strcmp(tg->tgname, "risk_scores_outbox") != 0 ||
+		    function == NULL || strcmp(function, "outbox_predictions") != 0 ||
+		    get_func_namespace(tg->tgfoid) != pd_schema()->namespace_oid)
+			return false;
+		outbox_trigger = true;
+	}
+	return outbox_trigger;
+}
+
+static bool
+has_insert_triggers(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+
+	for (int i = 0; td != NULL && i < td->numtriggers; i++)
+		if (TRIGGER_FOR_INSERT(td->triggers[i].tgtype) &&
+		    td->triggers[i].tgenabled != TRIGGER_DISABLED)
+			return true;
+	return false;
+}
+
+bool
+pd_risk_bulk_applicable(void)
+{
+	Oid risk_scores = relation_in_schema("risk_scores");
+	Oid outbox = relation_in_schema("outbox");
+	AttrNumber attnum[MAX_COLUMNS];
+	Relation rel;
+	bool ok;
+
+	if (!OidIsValid(risk_scores) || !OidIsValid(outbox) ||
+	    SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN ||
+	    pg_class_aclcheck(risk_scores, GetUserId(), ACL_INSERT) !=
+	        ACLCHECK_OK ||
+	    check_enable_rls(risk_scores, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	rel = table_open(risk_scores, RowExclusiveLock);
+	ok = rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rules == NULL &&
+	     map_columns(rel, risk_columns, risk_types, RS_COLUMNS, attnum) &&
+	     known_risk_triggers_only(rel, attnum);
+	table_close(rel, NoLock);
+	if (!ok)
+		return false;
+	rel = table_open(outbox, RowExclusiveLock);
+	ok = rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rules == NULL &&
+	     map_columns(rel, outbox_columns, outbox_types, OB_COLUMNS, attnum) &&
+	     !has_insert_triggers(rel);
+	table_close(rel, NoLock);
+	return ok;
+}
+
+static int
+compare_uuids(const void *a, const void *b)
+{
+	return memcmp(a, b, UUID_LEN);
+}
+
+/*
+ * The foreign keys' checks for the batch: the customers and the model
+ * exist, locked FOR KEY SHARE until commit (so no DELETE can remove them
+ * under the new rows), read as the referenced tables' owners, as those
+ * checks read them.
+ */
+static void
+lock_referenced_rows(const PdRiskRow *rows, int n, int model_id)
+{
+	static SPIPlanPtr customers_plan = NULL;
+	static SPIPlanPtr model_plan = NULL;
+	pg_uuid_t *ids = palloc(sizeof(pg_uuid_t) * n);
+	Datum *elems = palloc(sizeof(Datum) * n);
+	int distinct = 0;
+	Oid save_user;
+	int save_sec;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = *rows[i].customer_id;
+	qsort(ids, n, sizeof(pg_uuid_t), compare_uuids);
+	for (int i = 0; i < n; i++)
+		if (i == 0 || compare_uuids(&ids[i - 1], &ids[i]) != 0)
+			elems[distinct++] = UUIDPGetDatum(&ids[i]);
+
+	pd_become_owner(pd_schema()->customers, &save_user, &save_sec);
+	pd_execute_kept(
+	    &customers_plan,
+	    "SELECT customer_id FROM pre_delinquency.customers "
+	    "WHERE customer_id = ANY($1) ORDER BY customer_id "
+	    "FOR KEY SHARE",
+	    1, (Oid[]){UUIDARRAYOID},
+	    (Datum[]){PointerGetDatum(construct_array(
+	        elems, distinct, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR))},
+	    NULL, false);
+	SetUserIdAndSecContext(save_user, save_sec);
+	if (SPI_processed != (uint64) distinct)
+		ereport(ERROR,
+		        (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+		         errmsg("insert on table \"risk_scores\" violates its foreign "
+		                "key to \"customers\""),
+		         errdetail("%d of the batch's %d customers do not exist.",
+		                   distinct - (int) SPI_processed, distinct)));
+
+	pd_become_owner(pd_schema()->models, &save_user, &save_sec);
+	pd_execute_kept(&model_plan,
+	                "SELECT model_id FROM pre_delinquency.models "
+	                "WHERE model_id = $1 FOR KEY SHARE",
+	                1, (Oid[]){INT4OID}, (Datum[]){Int32GetDatum(model_id)},
+	                NULL, false);
+	SetUserIdAndSecContext(save_user, save_sec);
+	if (SPI_processed != 1)
+		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+		                errmsg("insert on table \"risk_scores\" violates its "
+		                       "foreign key to \"models\""),
+		                errdetail("Key (model_id)=(%d) is not present in "
+		                          "table \"models\".",
+		                          model_id)));
+}
+
+/* One table being written: its slots fill up, then go in together. */
+typedef struct Target
+{
+	Relation rel;
+	ResultRelInfo *rri;
+	EState *estate;
+	CommandId cid;
+	AttrNumber attnum[MAX_COLUMNS];
+	Oid sequence; /* of the identity column */
+	TupleTableSlot *slots[BULK_ROWS];
+	int nslots;
+	int nused;
+} Target;
+
+static void
+target_open(Target *t, Oid relid, const char *const *names, const Oid *types,
+            int ncolumns, int rows)
+{
+	t->rel = table_open(relid, RowExclusiveLock);
+	if (!map_columns(t->rel, names, types, ncolumns, t->attnum))
+		elog(ERROR, "%s changed under the bulk path", get_rel_name(relid));
+	t->sequence = getIdentitySequence(relid, t->attnum[0], false);
+	t->estate = CreateExecutorState();
+	t->cid = GetCurrentCommandId(true);
+	t->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(t->rri, t->rel, 0, NULL, 0);
+	ExecOpenIndices(t->rri, false);
+	t->nslots = Min(rows, BULK_ROWS);
+	for (int i = 0; i < t->nslots; i++)
+		t->slots[i] = table_slot_create(t->rel, NULL);
+	t->nused = 0;
+}
+
+/* The next row's slot, every column null; its identity value in *id. */
+static TupleTableSlot *
+target_row(Target *t, int64 *id)
+{
+	TupleTableSlot *slot = t->slots[t->nused];
+
+	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts);
+	*id = nextval_internal(t->sequence, false);
+	slot->tts_values[t->attnum[0] - 1] = Int64GetDatum(*id);
+	slot->tts_isnull[t->attnum[0] - 1] = false;
+	return slot;
+}
+
+static inline void
+set_column(Target *t, TupleTableSlot *slot, int column, Datum value)
+{
+	slot->tts_values[t->attnum[column] - 1] = value;
+	slot->tts_isnull[t->attnum[column] - 1] = false;
+}
+
+static void
+target_flush(Target *t)
+{
+	pd_multi_insert(t->rri, t->estate, t->slots, t->nused, t->cid, NULL);
+	t->nused = 0;
+}
+
+/* The row is complete: NOT NULL and CHECK constraints, then queued. */
+static void
+target_add(Target *t)
+{
+	TupleTableSlot *slot = t->slots[t->nused];
+
+	ExecStoreVirtualTuple(slot);
+	if (RelationGetDescr(t->rel)->constr != NULL)
+		ExecConstraints(t->rri, slot, t->estate);
+	ResetPerTupleExprContext(t->estate);
+	if (++t->nused == t->nslots)
+		target_flush(t);
+}
+
+static void
+target_close(Target *t)
+{
+	target_flush(t);
+	ExecCloseIndices(t->rri);
+	for (int i = 0; i < t->nslots; i++)
+		ExecDropSingleTupleTableSlot(t->slots[i]);
+	FreeExecutorState(t->estate);
+	table_close(t->rel, NoLock);
+}
+
+static void
+push_key(JsonbParseState **state, const char *key)
+{
+	JsonbValue v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+}
+
+static void
+push_string(JsonbParseState **state, const char *key, const char *value)
+{
+	JsonbValue v;
+
+	push_key(state, key);
+	v.type = jbvString;
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/* A number as to_jsonb() writes it: the type's text form, as numeric. */
+static void
+push_number(JsonbParseState **state, const char *key, const char *text)
+{
+	JsonbValue v;
+
+	push_key(state, key);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(
+	    DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+	                        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+static void
+push_time(JsonbParseState **state, const char *key, TimestampTz t)
+{
+	push_string(state, key,
+	            JsonEncodeDateTime(NULL, TimestampTzGetDatum(t),
+	                               TIMESTAMPTZOID, NULL));
+}
+
+/*
+ * The prediction event outbox_predictions() builds with jsonb_build_object:
+ * the same keys and values (jsonb orders the keys itself).
+ */
+static Datum
+prediction_event(int64 score_id, const PdRiskRow *r, int model_id,
+                 TimestampTz scored_at, TimestampTz now)
+{
+	JsonbParseState *state = NULL;
+	Jsonb *top = DatumGetJsonbP(r->top_features);
+	JsonbValue features;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	push_string(&state, "event_id", psprintf(INT64_FORMAT, score_id));
+	push_string(&state, "customer_id",
+	            DatumGetCString(DirectFunctionCall1(
+	                uuid_out, UUIDPGetDatum(r->customer_id))));
+	push_number(&state, "risk_score",
+	            DatumGetCString(
+	                DirectFunctionCall1(float8out, Float8GetDatum(r->score))));
+	push_string(&state, "risk_level", r->level);
+	push_key(&state, "top_features");
+	features.type = jbvBinary;
+	features.val.binary.data = &top->root;
+	features.val.binary.len = VARSIZE(top) - VARHDRSZ;
+	pushJsonbValue(&state, WJB_VALUE, &features);
+	push_number(&state, "model_id", psprintf("%d", model_id));
+	push_time(&state, "timestamp", scored_at);
+	push_time(&state, "event_time", now);
+	push_string(&state, "event_type", "prediction");
+	return JsonbPGetDatum(
+	    JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+}
+
+/* The outbox rows for the batch, as the outbox's owner. */
+static void
+write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
+                        int model_id, TimestampTz scored_at)
+{
+	Target t;
+	Datum topic = CStringGetTextDatum(pd_predictions_topic != NULL &&
+	                                          pd_predictions_topic[0] != '\0'
+	                                      ? pd_predictions_topic
+	                                      : "predictions-stream");
+	Oid save_user;
+	int save_sec;
+	Oid outbox = relation_in_schema("outbox");
+
+	pd_become_owner(outbox, &save_user, &save_sec);
+	target_open(&t, outbox, outbox_columns, outbox_types, OB_COLUMNS, n);
+	for (int i = 0; i < n; i++)
+	{
+		int64 id;
+		TupleTableSlot *slot = target_row(&t, &id);
+		TimestampTz now = GetCurrentTimestamp();
+		TimestampTz source;
+
+		set_column(&t, slot, OB_TOPIC, topic);
+		set_column(&t, slot, OB_MESSAGE_KEY,
+		           CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(
+		               uuid_out, UUIDPGetDatum(rows[i].customer_id)))));
+		set_column(&t, slot, OB_PAYLOAD,
+		           prediction_event(score_ids[i], &rows[i], model_id,
+		                            scored_at, now));
+		if (pd_source_event_time_of(rows[i].customer_id, &source))
+			set_column(&t, slot, OB_SOURCE_EVENT_TIME,
+			           TimestampTzGetDatum(source));
+		set_column(&t, slot, OB_CREATED_AT, TimestampTzGetDatum(now));
+		target_add(&t);
+	}
+	target_close(&t);
+	SetUserIdAndSecContext(save_user, save_sec);
+}
+
+void
+pd_risk_bulk_insert(const PdRiskRow *rows, int n, int model_id)
+{
+	Target t;
+	int64 *score_ids = palloc(sizeof(int64) * Max(n, 1));
+	TimestampTz scored_at = GetCurrentTransactionStartTimestamp();
+
+	if (n == 0)
+		return;
+	lock_referenced_rows(rows, n, model_id);
+	target_open(&t, relation_in_schema("risk_scores"), risk_columns,
+	            risk_types, RS_COLUMNS, n);
+	for (int i = 0; i < n; i++)
+	{
+		TupleTableSlot *slot = target_row(&t, &score_ids[i]);
+
+		set_column(&t, slot, RS_CUSTOMER_ID,
+		           UUIDPGetDatum(rows[i].customer_id));
+		set_column(&t, slot, RS_SCORED_AT, TimestampTzGetDatum(scored_at));
+		set_column(&t, slot, RS_AS_OF, TimestampTzGetDatum(rows[i].as_of));
+		set_column(&t, slot, RS_RISK_SCORE, Float8GetDatum(rows[i].score));
+		set_column(&t, slot, RS_RISK_LEVEL,
+		           CStringGetTextDatum(rows[i].level));
+		set_column(&t, slot, RS_MODEL_ID, Int32GetDatum(model_id));
+		set_column(&t, slot, RS_TOP_FEATURES, rows[i].top_features);
+		target_add(&t);
+	}
+	target_close(&t);
+	write_prediction_events(rows, score_ids, n, model_id, scored_at);
+	/* later commands (the interventions) see the rows */
+	CommandCounterIncrement();
+}
