@@ -193,7 +193,8 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
 		-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
 		-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" \
-		-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '10ms'" >/dev/null
+		-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '10ms'" \
+		-c "ALTER SYSTEM SET pre_delinquency.kafka_properties = '$PD_MOCK_KAFKA_PROPERTIES'" >/dev/null
 	scripts/pg_scratch.sh stop && scripts/pg_scratch.sh start
 	for _ in $(seq 150); do
 		[ "$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE state IN ('assigned', 'idle')")" = 2 ] && break

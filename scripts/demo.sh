@@ -48,7 +48,8 @@ psql -qX -v ON_ERROR_STOP=1 \
 	-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
 	-c "ALTER SYSTEM SET pre_delinquency.database = 'pd_demo'" \
 	-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" \
-	-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '20ms'" >/dev/null
+	-c "ALTER SYSTEM SET pre_delinquency.batch_wait = '20ms'" \
+	-c "ALTER SYSTEM SET pre_delinquency.kafka_properties = '$PD_MOCK_KAFKA_PROPERTIES'" >/dev/null
 scripts/pg_scratch.sh stop
 start_scratch
 for _ in $(seq 100); do
