@@ -205,6 +205,30 @@ map_columns(BulkTable *t, const char *const *columns)
 }
 
 bool
+pd_map_columns(Relation rel, const char *const *names, const Oid *types, int n,
+               AttrNumber *attnum)
+{
+	TupleDesc desc = RelationGetDescr(rel);
+	int found = 0;
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		int c = 0;
+
+		if (att->attisdropped)
+			continue;
+		while (c < n && strcmp(names[c], NameStr(att->attname)) != 0)
+			c++;
+		if (c == n || att->atttypid != types[c])
+			return false;
+		attnum[c] = att->attnum;
+		found++;
+	}
+	return found == n;
+}
+
+bool
 pd_only_known_checks(Relation rel, const char *const *known)
 {
 	TupleConstr *constr = RelationGetDescr(rel)->constr;

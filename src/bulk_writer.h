@@ -23,6 +23,13 @@ typedef struct Writer Writer;
  */
 extern const char *const pd_known_transaction_checks[];
 
+/*
+ * The attribute numbers of rel's columns names[0..n), which must have the
+ * given types; false if rel has other columns or lacks one of them.
+ */
+extern bool pd_map_columns(Relation rel, const char *const *names,
+                           const Oid *types, int n, AttrNumber *attnum);
+
 /* Are all of rel's CHECK constraints among known (NULL-terminated)? */
 extern bool pd_only_known_checks(Relation rel, const char *const *known);
 

@@ -56,28 +56,10 @@ static const Oid column_types[N_COLUMNS] = {
     UUIDOID, UUIDOID, TIMESTAMPTZOID, NUMERICOID, TEXTOID,
     TEXTOID, TEXTOID, TEXTOID,        BOOLOID};
 
-/* The columns' attribute numbers, or false if the table has other ones. */
 static bool
 map_columns(Relation rel, AttrNumber *attnum)
 {
-	TupleDesc desc = RelationGetDescr(rel);
-	int found = 0;
-
-	for (int a = 0; a < desc->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-		int c = 0;
-
-		if (att->attisdropped)
-			continue;
-		while (c < N_COLUMNS && strcmp(column_names[c], NameStr(att->attname)))
-			c++;
-		if (c == N_COLUMNS || att->atttypid != column_types[c])
-			return false;
-		attnum[c] = att->attnum;
-		found++;
-	}
-	return found == N_COLUMNS;
+	return pd_map_columns(rel, column_names, column_types, N_COLUMNS, attnum);
 }
 
 /*

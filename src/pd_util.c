@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
 #include "utils/numeric.h"
 
 #include "pd_util.h"
@@ -231,4 +232,28 @@ pd_execute_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 		*plan = p;
 	}
 	return SPI_execute_plan(*plan, args, nulls, read_only, 0);
+}
+
+void
+pd_jsonb_push_key(JsonbParseState **state, const char *key)
+{
+	JsonbValue v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &v);
+}
+
+void
+pd_jsonb_push_string(JsonbParseState **state, const char *key,
+                     const char *value)
+{
+	JsonbValue v;
+
+	pd_jsonb_push_key(state, key);
+	v.type = jbvString;
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	pushJsonbValue(state, WJB_VALUE, &v);
 }

@@ -80,4 +80,10 @@ extern int pd_execute_kept(struct _SPI_plan **plan, const char *sql, int nargs,
                            Oid *types, Datum *args, const char *nulls,
                            bool read_only);
 
+/* A key, or a key and its string value, into a jsonb being built. */
+struct JsonbParseState;
+extern void pd_jsonb_push_key(struct JsonbParseState **state, const char *key);
+extern void pd_jsonb_push_string(struct JsonbParseState **state,
+                                 const char *key, const char *value);
+
 #endif

@@ -132,17 +132,6 @@ rank_features(const float *contributions, int *order)
 }
 
 static void
-push_json_key(JsonbParseState **state, const char *key)
-{
-	JsonbValue v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	pushJsonbValue(state, WJB_KEY, &v);
-}
-
-static void
 push_json_number(JsonbParseState **state, double x)
 {
 	JsonbValue v;
@@ -169,17 +158,12 @@ top_features_json(const Assessment *a)
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < TOP_FEATURES; i++)
 	{
-		JsonbValue name;
-
-		name.type = jbvString;
-		name.val.string.val = (char *) pd_feature_name_list[order[i]];
-		name.val.string.len = strlen(name.val.string.val);
 		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		push_json_key(&state, "feature");
-		pushJsonbValue(&state, WJB_VALUE, &name);
-		push_json_key(&state, "value");
+		pd_jsonb_push_string(&state, "feature",
+		                     pd_feature_name_list[order[i]]);
+		pd_jsonb_push_key(&state, "value");
 		push_json_number(&state, a->features[order[i]]);
-		push_json_key(&state, "contribution");
+		pd_jsonb_push_key(&state, "contribution");
 		push_json_number(&state, (double) a->contributions[order[i]]);
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}

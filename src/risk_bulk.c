@@ -86,31 +86,6 @@ static const Oid outbox_types[OB_COLUMNS] = {
 StaticAssertDecl(RS_COLUMNS <= MAX_COLUMNS && OB_COLUMNS <= MAX_COLUMNS,
                  "MAX_COLUMNS too small");
 
-/* The table's attribute number of each column; false if it has others. */
-static bool
-map_columns(Relation rel, const char *const *names, const Oid *types, int n,
-            AttrNumber *attnum)
-{
-	TupleDesc desc = RelationGetDescr(rel);
-	int found = 0;
-
-	for (int a = 0; a < desc->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-		int c = 0;
-
-		if (att->attisdropped)
-			continue;
-		while (c < n && strcmp(names[c], NameStr(att->attname)) != 0)
-			c++;
-		if (c == n || att->atttypid != types[c])
-			return false;
-		attnum[c] = att->attnum;
-		found++;
-	}
-	return found == n;
-}
-
 static Oid
 relation_in_schema(const char *name)
 {
@@ -203,14 +178,15 @@ pd_risk_bulk_applicable(void)
 		return false;
 	rel = table_open(risk_scores, RowExclusiveLock);
 	ok = rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rules == NULL &&
-	     map_columns(rel, risk_columns, risk_types, RS_COLUMNS, attnum) &&
+	     pd_map_columns(rel, risk_columns, risk_types, RS_COLUMNS, attnum) &&
 	     known_risk_triggers_only(rel, attnum);
 	table_close(rel, NoLock);
 	if (!ok)
 		return false;
 	rel = table_open(outbox, RowExclusiveLock);
 	ok = rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rules == NULL &&
-	     map_columns(rel, outbox_columns, outbox_types, OB_COLUMNS, attnum) &&
+	     pd_map_columns(rel, outbox_columns, outbox_types, OB_COLUMNS,
+	                    attnum) &&
 	     !has_insert_triggers(rel);
 	table_close(rel, NoLock);
 	return ok;
@@ -300,7 +276,7 @@ target_open(Target *t, Oid relid, const char *const *names, const Oid *types,
             int ncolumns, int rows)
 {
 	t->rel = table_open(relid, RowExclusiveLock);
-	if (!map_columns(t->rel, names, types, ncolumns, t->attnum))
+	if (!pd_map_columns(t->rel, names, types, ncolumns, t->attnum))
 		elog(ERROR, "%s changed under the bulk path", get_rel_name(relid));
 	t->sequence = getIdentitySequence(relid, t->attnum[0], false);
 	t->estate = CreateExecutorState();
@@ -366,36 +342,13 @@ target_close(Target *t)
 	table_close(t->rel, NoLock);
 }
 
-static void
-push_key(JsonbParseState **state, const char *key)
-{
-	JsonbValue v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	pushJsonbValue(state, WJB_KEY, &v);
-}
-
-static void
-push_string(JsonbParseState **state, const char *key, const char *value)
-{
-	JsonbValue v;
-
-	push_key(state, key);
-	v.type = jbvString;
-	v.val.string.val = (char *) value;
-	v.val.string.len = strlen(value);
-	pushJsonbValue(state, WJB_VALUE, &v);
-}
-
 /* A number as to_jsonb() writes it: the type's text form, as numeric. */
 static void
 push_number(JsonbParseState **state, const char *key, const char *text)
 {
 	JsonbValue v;
 
-	push_key(state, key);
+	pd_jsonb_push_key(state, key);
 	v.type = jbvNumeric;
 	v.val.numeric = DatumGetNumeric(
 	    DirectFunctionCall3(numeric_in, CStringGetDatum(text),
@@ -406,9 +359,9 @@ push_number(JsonbParseState **state, const char *key, const char *text)
 static void
 push_time(JsonbParseState **state, const char *key, TimestampTz t)
 {
-	push_string(state, key,
-	            JsonEncodeDateTime(NULL, TimestampTzGetDatum(t),
-	                               TIMESTAMPTZOID, NULL));
+	pd_jsonb_push_string(state, key,
+	                     JsonEncodeDateTime(NULL, TimestampTzGetDatum(t),
+	                                        TIMESTAMPTZOID, NULL));
 }
 
 /*
@@ -424,15 +377,15 @@ prediction_event(int64 score_id, const PdRiskRow *r, int model_id,
 	JsonbValue features;
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	push_string(&state, "event_id", psprintf(INT64_FORMAT, score_id));
-	push_string(&state, "customer_id",
-	            DatumGetCString(DirectFunctionCall1(
-	                uuid_out, UUIDPGetDatum(r->customer_id))));
+	pd_jsonb_push_string(&state, "event_id", psprintf(INT64_FORMAT, score_id));
+	pd_jsonb_push_string(&state, "customer_id",
+	                     DatumGetCString(DirectFunctionCall1(
+	                         uuid_out, UUIDPGetDatum(r->customer_id))));
 	push_number(&state, "risk_score",
 	            DatumGetCString(
 	                DirectFunctionCall1(float8out, Float8GetDatum(r->score))));
-	push_string(&state, "risk_level", r->level);
-	push_key(&state, "top_features");
+	pd_jsonb_push_string(&state, "risk_level", r->level);
+	pd_jsonb_push_key(&state, "top_features");
 	features.type = jbvBinary;
 	features.val.binary.data = &top->root;
 	features.val.binary.len = VARSIZE(top) - VARHDRSZ;
@@ -440,7 +393,7 @@ prediction_event(int64 score_id, const PdRiskRow *r, int model_id,
 	push_number(&state, "model_id", psprintf("%d", model_id));
 	push_time(&state, "timestamp", scored_at);
 	push_time(&state, "event_time", now);
-	push_string(&state, "event_type", "prediction");
+	pd_jsonb_push_string(&state, "event_type", "prediction");
 	return JsonbPGetDatum(
 	    JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
 }
