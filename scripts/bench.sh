@@ -114,6 +114,22 @@ time_calls() { # database, kind
 
 row() { printf '%-24s %8s %10.4f %10.4f %10.4f %14.1f\n' "$@"; }
 
+# The machine's speed at the time: a fixed single-core job (best of three,
+# ms). A shared machine's cores are sometimes twice as slow for minutes;
+# this tells such a run from a slower build.
+cpu_reference() {
+	local best=999999 t0 t1 ms
+	for _ in 1 2 3; do
+		t0=$(date +%s%N)
+		awk 'BEGIN { for (i = 0; i < 20000000; i++) s += i }'
+		t1=$(date +%s%N)
+		ms=$(((t1 - t0) / 1000000))
+		[ "$ms" -lt "$best" ] && best=$ms
+	done
+	echo "$best"
+}
+cpu_reference_start=$(cpu_reference)
+
 if [ "$quick" = 0 ]; then
 	say "starting the scratch PostgreSQL on port $PD_PORT"
 	start_scratch
@@ -343,6 +359,8 @@ num() { echo "${F[$1]:-nan}"; }
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 printf '\n%s, %s cores, %s, load average %s, %s\n' "$(date -u +%F)" "$(nproc)" "$cpu" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)" "$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --version)"
+printf 'CPU reference (a fixed awk loop, best of 3): %s ms at the start, %s ms at the end\n' \
+	"$cpu_reference_start" "$(cpu_reference)"
 
 if [ "$quick" = 0 ]; then
 	printf '%-24s %8s %10s %10s %10s %14s\n' "per call" calls p50_ms p99_ms mean_ms txns_in_120d

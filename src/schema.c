@@ -82,8 +82,10 @@ lookup_column(Oid relid, const char *name)
 static void
 load_schema(void)
 {
+	static uint64 generations = 0;
 	PdSchema *s = &schema;
 
+	s->generation = ++generations;
 	s->namespace_oid = get_namespace_oid("pre_delinquency", true);
 	if (!OidIsValid(s->namespace_oid))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_SCHEMA),

@@ -16,6 +16,7 @@
 
 typedef struct PdSchema
 {
+	uint64 generation; /* changes whenever the locations are looked up again */
 	Oid namespace_oid;
 
 	Oid customers;
