@@ -4,22 +4,25 @@
 SET search_path = pre_delinquency, public;
 SET client_min_messages = warning;
 
--- both feature indexes hold every column the engine reads
-SELECT c.relname, pg_get_indexdef(c.oid) LIKE '%INCLUDE (amount%' AS covering
+-- the feature indexes hold every column the engine reads
+SELECT c.relname, pg_get_indexdef(c.oid) ~ 'INCLUDE \((amount|kind)' AS covering
 FROM pg_class c
-WHERE c.relname IN ('transactions_customer_time_idx', 'transactions_salary_idx')
+WHERE c.relname IN ('transactions_customer_time_idx', 'transactions_salary_idx',
+                    'payments_customer_due_idx')
 ORDER BY 1;
 
 -- heap tuples fetched through the two indexes (index-only reads count none)
 CREATE FUNCTION pg_temp.heap_fetches() RETURNS bigint LANGUAGE sql AS $$
 	SELECT pg_stat_get_xact_tuples_fetched('pre_delinquency.transactions_customer_time_idx'::regclass)
 	     + pg_stat_get_xact_tuples_fetched('pre_delinquency.transactions_salary_idx'::regclass)
+	     + pg_stat_get_xact_tuples_fetched('pre_delinquency.payments_customer_due_idx'::regclass)
 $$;
 
 -- no autovacuum may set visibility bits behind the test's back, and VACUUM
 -- sets them only on rows whose commit is flushed (the scratch cluster runs
 -- with synchronous_commit off)
 ALTER TABLE transactions SET (autovacuum_enabled = false);
+ALTER TABLE payments SET (autovacuum_enabled = false);
 SET synchronous_commit = on;
 CREATE TEMP TABLE before_bank AS SELECT customer_id FROM customers;
 SELECT customers FROM generate_synthetic(60, 200, 23, '2025-06-30 00:00+00');
@@ -36,7 +39,7 @@ SELECT pg_temp.heap_fetches() - :fetched0 AS heap_rows_before \gset
 SELECT :heap_rows_before >= 60 * 20 AS read_the_heap;
 COMMIT;
 
-VACUUM transactions;
+VACUUM transactions, payments;
 
 -- From the index alone: the same 31 features, bit for bit.
 BEGIN;
@@ -73,3 +76,4 @@ CREATE INDEX transactions_customer_time_idx ON transactions (customer_id, txn_ti
 
 DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM bank);
 ALTER TABLE transactions RESET (autovacuum_enabled);
+ALTER TABLE payments RESET (autovacuum_enabled);

@@ -37,7 +37,7 @@ BEGIN
 	LOOP
 		BEGIN
 			LOCK TABLE risk_levels, intervention_policies, score_triggers, models,
-				transactions
+				transactions, payments
 				IN ACCESS EXCLUSIVE MODE NOWAIT;
 			EXIT;
 		EXCEPTION WHEN lock_not_available THEN
@@ -203,7 +203,7 @@ GRANT SELECT ON ingest_assignment TO pre_delinquency_reader;
 
 -- ---------------------------------------------------------------------------
 -- added in 0.2.0: covering indexes. The feature engine reads a customer's last
--- 120 days (and six months of salary credits) as one range of these indexes;
+-- 120 days (six months of salary credits, of payments) as one range of these indexes;
 -- with the columns it reads INCLUDEd, rows on all-visible heap pages come from
 -- the index alone, as an index-only scan, instead of one heap page per
 -- transaction (a random read each when the table is larger than memory).
@@ -226,12 +226,22 @@ BEGIN
 		RAISE NOTICE 'transactions has over a million rows: its covering indexes were not built now'
 			USING HINT = 'Build them without blocking ingest as docs/OPERATIONS.md ("Upgrading the extension") shows; until then features read the heap, as in 0.1.0.';
 	END IF;
+	IF (SELECT count(*) FROM (SELECT FROM payments LIMIT 1000000) AS p) < 1000000 THEN
+		DROP INDEX payments_customer_due_idx;
+		CREATE INDEX payments_customer_due_idx ON payments (customer_id, due_date)
+			INCLUDE (kind, amount_due, paid_date, amount_paid);
+	ELSE
+		RAISE NOTICE 'payments has over a million rows: its covering index was not built now'
+			USING HINT = 'Build it without blocking as docs/OPERATIONS.md ("Upgrading the extension") shows; until then features read the heap, as in 0.1.0.';
+	END IF;
 END
 $covering$;
 COMMENT ON INDEX transactions_customer_time_idx IS
 	'The feature engine reads one customer''s recent history as one range of this index; the INCLUDEd columns let it skip the heap for all-visible pages.';
 COMMENT ON INDEX transactions_salary_idx IS
 	'Six months of salary credits for salary_missed_count_180d, read from the index alone (amount INCLUDEd) where the heap is all-visible.';
+COMMENT ON INDEX payments_customer_due_idx IS
+	'The payment features and the label read one customer''s range of due dates; the INCLUDEd columns let them skip the heap for all-visible pages.';
 
 -- ---------------------------------------------------------------------------
 -- added in 0.2.0: end-to-end latency per customer. The outbox rows of a batch

@@ -74,6 +74,20 @@ add_payment(PaymentTotals *p, const PdSchema *s, TupleTableSlot *slot,
 	}
 }
 
+#define N_PAYMENT_COLUMNS 5
+
+/* The columns both readers use (for index-only reads of the range). */
+static const AttrNumber *
+payment_columns(const PdSchema *s, AttrNumber *columns)
+{
+	columns[0] = s->pay_kind;
+	columns[1] = s->pay_due_date;
+	columns[2] = s->pay_amount_due;
+	columns[3] = s->pay_paid_date;
+	columns[4] = s->pay_amount_paid;
+	return columns;
+}
+
 void
 pd_compute_payment_features(const PdSchema *s, const pg_uuid_t *customer_id,
                             DateADT today, double *out,
@@ -81,10 +95,12 @@ pd_compute_payment_features(const PdSchema *s, const pg_uuid_t *customer_id,
 {
 	PaymentTotals p = {0};
 	PdRangeScan rs;
+	AttrNumber columns[N_PAYMENT_COLUMNS];
 
 	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
 	                    F_DATE_GE, DateADTGetDatum(today - 180), F_DATE_LT,
-	                    DateADTGetDatum(today), NULL, 0);
+	                    DateADTGetDatum(today), payment_columns(s, columns),
+	                    N_PAYMENT_COLUMNS);
 	while (pd_range_scan_next(&rs))
 		add_payment(&p, s, rs.slot, today);
 	pd_range_scan_end(&rs);
@@ -112,6 +128,7 @@ pd_compute_label(const pg_uuid_t *customer_id, TimestampTz as_of)
 	const PdSchema *s = pd_schema();
 	DateADT today = pd_utc_date(as_of);
 	PdRangeScan rs;
+	AttrNumber columns[N_PAYMENT_COLUMNS];
 	int label = -1;
 
 	pd_check_as_of(as_of);
@@ -120,7 +137,8 @@ pd_compute_label(const pg_uuid_t *customer_id, TimestampTz as_of)
 	(void) pd_read_customer(s, customer_id); /* ERROR if unknown */
 	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
 	                    F_DATE_GE, DateADTGetDatum(today), F_DATE_LT,
-	                    DateADTGetDatum(today + 30), NULL, 0);
+	                    DateADTGetDatum(today + 30),
+	                    payment_columns(s, columns), N_PAYMENT_COLUMNS);
 	while (pd_range_scan_next(&rs))
 	{
 		TupleTableSlot *slot = rs.slot;
