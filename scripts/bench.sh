@@ -182,6 +182,9 @@ cleanup() {
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	PD_PORT=$STREAM_PORT scripts/pg_scratch.sh destroy >/dev/null 2>&1
+	# the per-call cluster (not --quick's: make test owns that one) is
+	# stopped; its banks stay for a look (make scratch-start)
+	[ "$quick" = 1 ] || scripts/pg_scratch.sh stop
 	rm -rf "$stream_dir"
 }
 trap cleanup EXIT

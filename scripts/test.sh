@@ -156,6 +156,9 @@ say "the side-by-side benchmark against the seed's architecture, quick (scripts/
 run_suite bench build/bench_quick.log scripts/bench.sh --quick
 sed -n '/^pre_delinquency vs the peer/,/^(the bench took/p' build/bench_quick.log | sed 's/^/    /'
 
+# stopped, not destroyed: its data stays for a look (make scratch-start)
+scripts/pg_scratch.sh stop
+
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed:"
