@@ -86,12 +86,6 @@ static const Oid outbox_types[OB_COLUMNS] = {
 StaticAssertDecl(RS_COLUMNS <= MAX_COLUMNS && OB_COLUMNS <= MAX_COLUMNS,
                  "MAX_COLUMNS too small");
 
-static Oid
-relation_in_schema(const char *name)
-{
-	return get_relname_relid(name, pd_schema()->namespace_oid);
-}
-
 /* Is 'conoid' one of the two foreign keys this file checks itself? */
 static bool
 known_foreign_key(Relation rel, Oid conoid, const AttrNumber *attnum)
@@ -164,14 +158,13 @@ has_insert_triggers(Relation rel)
 bool
 pd_risk_bulk_applicable(void)
 {
-	Oid risk_scores = relation_in_schema("risk_scores");
-	Oid outbox = relation_in_schema("outbox");
+	Oid risk_scores = pd_schema()->risk_scores;
+	Oid outbox = pd_schema()->outbox;
 	AttrNumber attnum[MAX_COLUMNS];
 	Relation rel;
 	bool ok;
 
-	if (!OidIsValid(risk_scores) || !OidIsValid(outbox) ||
-	    SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN ||
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN ||
 	    pg_class_aclcheck(risk_scores, GetUserId(), ACL_INSERT) !=
 	        ACLCHECK_OK ||
 	    check_enable_rls(risk_scores, InvalidOid, true) == RLS_ENABLED)
@@ -372,8 +365,8 @@ push_time(JsonbParseState **state, const char *key, TimestampTz t)
  * the same keys and values (jsonb orders the keys itself).
  */
 static Datum
-prediction_event(int64 score_id, const PdRiskRow *r, int model_id,
-                 TimestampTz scored_at, TimestampTz now)
+prediction_event(int64 score_id, const PdRiskRow *r, const char *customer_id,
+                 int model_id, TimestampTz scored_at, TimestampTz now)
 {
 	JsonbParseState *state = NULL;
 	Jsonb *top = DatumGetJsonbP(r->top_features);
@@ -381,9 +374,7 @@ prediction_event(int64 score_id, const PdRiskRow *r, int model_id,
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	pd_jsonb_push_string(&state, "event_id", psprintf(INT64_FORMAT, score_id));
-	pd_jsonb_push_string(&state, "customer_id",
-	                     DatumGetCString(DirectFunctionCall1(
-	                         uuid_out, UUIDPGetDatum(r->customer_id))));
+	pd_jsonb_push_string(&state, "customer_id", customer_id);
 	push_number(&state, "risk_score",
 	            DatumGetCString(
 	                DirectFunctionCall1(float8out, Float8GetDatum(r->score))));
@@ -413,7 +404,7 @@ write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
 	                                      : "predictions-stream");
 	Oid save_user;
 	int save_sec;
-	Oid outbox = relation_in_schema("outbox");
+	Oid outbox = pd_schema()->outbox;
 
 	pd_become_owner(outbox, &save_user, &save_sec);
 	target_open(&t, outbox, outbox_columns, outbox_types, OB_COLUMNS, n);
@@ -423,13 +414,13 @@ write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
 		TupleTableSlot *slot = target_row(&t, &id);
 		TimestampTz now = GetCurrentTimestamp();
 		TimestampTz source;
+		char *key = DatumGetCString(
+		    DirectFunctionCall1(uuid_out, UUIDPGetDatum(rows[i].customer_id)));
 
 		set_column(&t, slot, OB_TOPIC, topic);
-		set_column(&t, slot, OB_MESSAGE_KEY,
-		           CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(
-		               uuid_out, UUIDPGetDatum(rows[i].customer_id)))));
+		set_column(&t, slot, OB_MESSAGE_KEY, CStringGetTextDatum(key));
 		set_column(&t, slot, OB_PAYLOAD,
-		           prediction_event(score_ids[i], &rows[i], model_id,
+		           prediction_event(score_ids[i], &rows[i], key, model_id,
 		                            scored_at, now));
 		if (pd_source_event_time_of(rows[i].customer_id, &source))
 			set_column(&t, slot, OB_SOURCE_EVENT_TIME,
@@ -445,14 +436,15 @@ void
 pd_risk_bulk_insert(const PdRiskRow *rows, int n, int model_id)
 {
 	Target t;
-	int64 *score_ids = palloc(sizeof(int64) * Max(n, 1));
+	int64 *score_ids;
 	TimestampTz scored_at = GetCurrentTransactionStartTimestamp();
 
 	if (n == 0)
 		return;
+	score_ids = palloc(sizeof(int64) * n);
 	lock_referenced_rows(rows, n, model_id);
-	target_open(&t, relation_in_schema("risk_scores"), risk_columns,
-	            risk_types, RS_COLUMNS, n);
+	target_open(&t, pd_schema()->risk_scores, risk_columns, risk_types,
+	            RS_COLUMNS, n);
 	for (int i = 0; i < n; i++)
 	{
 		TupleTableSlot *slot = target_row(&t, &score_ids[i]);

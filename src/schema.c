@@ -128,6 +128,9 @@ load_schema(void)
 	s->model_booster = lookup_column(s->models, "booster");
 	s->model_is_active = lookup_column(s->models, "is_active");
 
+	s->risk_scores = lookup_relation("risk_scores");
+	s->outbox = lookup_relation("outbox");
+
 	s->ledger = lookup_relation("balance_ledger");
 	s->ledger_pkey = lookup_relation("balance_ledger_pkey");
 	s->ledger_month = lookup_column(s->ledger, "month");

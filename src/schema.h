@@ -53,6 +53,9 @@ typedef struct PdSchema
 	AttrNumber model_booster;
 	AttrNumber model_is_active;
 
+	Oid risk_scores;
+	Oid outbox;
+
 	Oid ledger;
 	Oid ledger_pkey; /* (customer_id, month) */
 	AttrNumber ledger_month;
