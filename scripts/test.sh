@@ -6,7 +6,8 @@
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. ingest against a concurrent DELETE of the customer (test/ingest),
 #      the event parser alone, the tools, and the workers end to end against
-#      the embedded broker (test/event_json, test/tools, test/stream)
+#      the embedded broker (test/event_json, test/tools, test/stream), also
+#      with two ingest workers in one database
 #   5. the workers end to end again against a real Apache Kafka broker
 #      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
 #   6. scale-out: two clusters owning 3 partitions each of one real topic
@@ -126,6 +127,11 @@ PGDATABASE=pd_modelcheck run_suite tools build/tools.log test/tools/test_tools.s
 say "streaming end to end through the workers (test/stream)"
 t0=$SECONDS
 run_suite stream build/stream.log test/stream/test_stream.sh
+echo "    ($((SECONDS - t0)) s)"
+
+say "two ingest workers in one database: split, kill -9, static shares (test/stream)"
+t0=$SECONDS
+run_suite ingest_workers build/ingest_workers.log test/stream/test_ingest_workers.sh
 echo "    ($((SECONDS - t0)) s)"
 
 say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"

@@ -47,3 +47,13 @@ SHOW pre_delinquency.partitions;
 
 -- Without the workers preloaded the view is empty, not an error
 SELECT count(*) AS assignments FROM ingest_assignment;
+
+-- Several ingest workers: a server-start setting, known to a backend that
+-- merely LOADed the library (so ALTER SYSTEM can set it before the restart
+-- that preloads it); 1 to 8.
+SHOW pre_delinquency.ingest_workers;
+ALTER SYSTEM SET pre_delinquency.ingest_workers = 2;
+ALTER SYSTEM RESET pre_delinquency.ingest_workers;
+ALTER SYSTEM SET pre_delinquency.ingest_workers = 9;
+ALTER SYSTEM SET pre_delinquency.ingest_workers = 0;
+SET pre_delinquency.ingest_workers = 2;

@@ -183,16 +183,16 @@ COMMENT ON FUNCTION kafka_partition(text, integer) IS
 	'The partition a message with this key goes to among this many: the Java client''s default partitioner (murmur2, positive, modulo), as librdkafka''s murmur2 partitioners. Use kafka_partition(customer_id::text, n) to load only the customers a database owns.';
 
 CREATE FUNCTION ingest_assignment_internal(
-	OUT mode text, OUT topic text, OUT owned text, OUT assigned integer[],
+	OUT worker text, OUT mode text, OUT topic text, OUT owned text, OUT assigned integer[],
 	OUT missing integer[], OUT topic_partitions integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pd_ingest_assignment'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION ingest_assignment_internal() IS 'Internal: what the ingest worker consumes, from shared memory.';
+COMMENT ON FUNCTION ingest_assignment_internal() IS 'Internal: what the ingest workers consume, from shared memory.';
 
 CREATE VIEW ingest_assignment AS SELECT * FROM ingest_assignment_internal();
 COMMENT ON VIEW ingest_assignment IS
-	'What the ingest worker consumes: mode (group: consumer-group rebalance; static: pre_delinquency.partitions), the owned partitions, those assigned, those the topic does not have, the topic''s partition count. No row before the first assignment.';
+	'What each ingest worker consumes (worker as in worker_status): mode (group: consumer-group rebalance; static: pre_delinquency.partitions), the owned partitions (its share of them with several ingest workers), those assigned, those the topic does not have, the topic''s partition count. No row for a worker before its first assignment.';
 
 REVOKE ALL ON FUNCTION kafka_partition(text, integer), ingest_assignment_internal()
 	FROM PUBLIC;

@@ -7,6 +7,12 @@
  *    offsets; after commit it commits the same offsets to Kafka, only as a
  *    mirror for lag tools.
  *
+ * pre_delinquency.ingest_workers of them run side by side, each a member of
+ * the group (or owning every Nth owned partition in static mode), each
+ * committing its own partitions' offsets: a partition is only ever applied
+ * by the worker it is assigned to, because a revocation drops the events of
+ * the revoked partitions that were polled but not yet applied.
+ *
  * Crash-only: an unexpected error ends the worker, the postmaster starts it
  * again, and it resumes from the offsets of the last committed batch.
  * librdkafka's threads never call Postgres: rebalance callbacks are served
@@ -48,6 +54,9 @@
 
 static volatile sig_atomic_t got_sigterm = false;
 static bool assignment_failed = false;
+/* the batch poll_batch() is filling: a revocation takes events out of it */
+static rd_kafka_message_t **pending = NULL;
+static int n_pending = 0;
 /* static mode: when to read the topic's metadata again (0: never) */
 static TimestampTz next_metadata_check = 0;
 
@@ -125,6 +134,34 @@ load_stored_offsets(rd_kafka_topic_partition_list_t *partitions,
 	MemoryContextSwitchTo(caller);
 }
 
+/*
+ * A revocation arrives inside rd_kafka_consumer_poll, between two events of
+ * the batch being polled. The revoked partitions' events in it are dropped:
+ * their next owner (another ingest worker, another database of the group,
+ * or this worker after the rebalance) starts from the stored offsets, which
+ * do not include them, and applying them here too would store an offset
+ * behind that owner's back.
+ */
+static void
+drop_pending(const rd_kafka_topic_partition_list_t *revoked)
+{
+	int kept = 0;
+
+	if (pending == NULL)
+		return; /* not polling a batch: nothing unapplied */
+	for (int i = 0; i < n_pending; i++)
+	{
+		rd_kafka_message_t *m = pending[i];
+
+		if (rd_kafka_topic_partition_list_find(
+		        revoked, rd_kafka_topic_name(m->rkt), m->partition) != NULL)
+			rd_kafka_message_destroy(m);
+		else
+			pending[kept++] = m;
+	}
+	n_pending = kept;
+}
+
 static void
 rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
           rd_kafka_topic_partition_list_t *partitions, void *opaque)
@@ -145,6 +182,7 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 	else
 	{
+		drop_pending(partitions);
 		rd_kafka_assign(rk, NULL);
 		pd_stats_assignment(false, pd_transactions_topic, -1, NULL, 0, NULL,
 		                    0);
@@ -190,7 +228,8 @@ topic_partition_count(rd_kafka_t *rk, const char *topic, char *why,
 }
 
 /*
- * Static assignment: the owned partitions that exist on the topic, each at
+ * Static assignment: this worker's share of the owned partitions (every
+ * ingest_workers-th, from its index on) that exist on the topic, each at
  * its stored offset (or the beginning). A listed partition the topic does
  * not have is a configuration mistake, not a reason to stop: it is named in
  * the log and in worker_status, the others are consumed, and the metadata
@@ -231,7 +270,7 @@ assign_owned_partitions(rd_kafka_t *rk)
 		pd_stats_worker_state(PD_WORKER_INGEST, "waiting for topic metadata");
 		return;
 	}
-	for (int i = 0; i < owned->n; i++)
+	for (int i = pd_ingest_worker_index; i < owned->n; i += pd_ingest_workers)
 	{
 		if (owned->partition[i] < count)
 			present[n_present++] = owned->partition[i];
@@ -269,15 +308,18 @@ assign_owned_partitions(rd_kafka_t *rk)
 	pd_stats_assignment(true, pd_transactions_topic, count, present, n_present,
 	                    missing, n_missing);
 	pd_stats_worker_state(PD_WORKER_INGEST,
-	                      n_present > 0 ? "assigned"
-	                                    : "waiting for owned partitions");
+	                      n_present > 0   ? "assigned"
+	                      : n_missing > 0 ? "waiting for owned partitions"
+	                                      : "idle: no owned partition left "
+	                                        "for this worker");
 }
 
 static rd_kafka_t *
 create_consumer(void)
 {
+	char client_id[64];
 	const char *const defaults[][2] = {
-	    {"client.id", "pre_delinquency-ingest"},
+	    {"client.id", client_id},
 	    /* a crashed worker's partitions move on after 10 s, not 45 */
 	    {"session.timeout.ms", "10000"},
 	    {"heartbeat.interval.ms", "1000"},
@@ -301,13 +343,20 @@ create_consumer(void)
 	    {"auto.offset.reset", "earliest"},
 	    {"enable.partition.eof", "false"},
 	};
-	rd_kafka_conf_t *conf = pd_kafka_conf(defaults, lengthof(defaults),
-	                                      required, lengthof(required));
+	rd_kafka_conf_t *conf;
 	char errstr[512];
 	rd_kafka_t *rk;
 	rd_kafka_topic_partition_list_t *topics;
 	rd_kafka_resp_err_t err;
 
+	/* the group's tools tell the ingest workers apart by it */
+	if (pd_ingest_worker_index == 0)
+		strlcpy(client_id, "pre_delinquency-ingest", sizeof(client_id));
+	else
+		snprintf(client_id, sizeof(client_id), "pre_delinquency-ingest-%d",
+		         pd_ingest_worker_index + 1);
+	conf = pd_kafka_conf(defaults, lengthof(defaults), required,
+	                     lengthof(required));
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (rk == NULL)
@@ -423,17 +472,20 @@ close_consumer(rd_kafka_t *rk)
 static int
 poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 {
-	int n = 0;
 	size_t bytes = 0;
 	TimestampTz deadline = 0;
 
-	while (n < pd_batch_size && bytes < BATCH_MAX_BYTES && !got_sigterm)
+	/* rebalance() may take events out of the batch while it fills */
+	pending = batch;
+	n_pending = 0;
+	while (n_pending < pd_batch_size && bytes < BATCH_MAX_BYTES &&
+	       !got_sigterm)
 	{
 		rd_kafka_message_t *m;
 
-		if (n > 0 && GetCurrentTimestamp() >= deadline)
+		if (n_pending > 0 && GetCurrentTimestamp() >= deadline)
 			break;
-		m = rd_kafka_consumer_poll(rk, n == 0 ? 100 : 0);
+		m = rd_kafka_consumer_poll(rk, n_pending == 0 ? 100 : 0);
 		CHECK_FOR_INTERRUPTS();
 		/* nothing yet: back to the main loop (reloads, metadata checks) */
 		if (m == NULL)
@@ -444,17 +496,18 @@ poll_batch(rd_kafka_t *rk, rd_kafka_message_t **batch)
 				pd_stats_worker_error(PD_WORKER_INGEST,
 				                      rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
-			if (n == 0)
+			if (n_pending == 0)
 				break;
 			continue;
 		}
-		if (n == 0)
+		if (n_pending == 0)
 			deadline =
 			    GetCurrentTimestamp() + (TimestampTz) pd_batch_wait_ms * 1000;
 		bytes += m->len + m->key_len;
-		batch[n++] = m;
+		batch[n_pending++] = m;
 	}
-	return n;
+	pending = NULL;
+	return n_pending;
 }
 
 /*
@@ -633,13 +686,14 @@ pd_ingest_worker_main(Datum arg)
 	rd_kafka_message_t **batch;
 	MemoryContext batch_cxt;
 
+	pd_ingest_worker_index = DatumGetInt32(arg);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, handle_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(pd_database, NULL, 0);
 	pd_worker_pin_search_path();
 	pd_stats_worker_started(PD_WORKER_INGEST);
-	pgstat_report_appname("pre_delinquency ingest");
+	pgstat_report_appname(MyBgworkerEntry->bgw_name);
 
 	warm_up_model();
 	wait_for_brokers();
@@ -655,19 +709,19 @@ pd_ingest_worker_main(Datum arg)
 	{
 		ereport(
 		    LOG,
-		    (errmsg("pre_delinquency ingest worker consuming partitions %s "
-		            "of %s (static assignment; offsets mirrored to group "
-		            "%s)",
+		    (errmsg("%s worker consuming %s of partitions %s of %s (static "
+		            "assignment; offsets mirrored to group %s)",
+		            MyBgworkerEntry->bgw_name,
+		            pd_ingest_workers > 1 ? "its share" : "all",
 		            pd_format_partitions(pd_owned_partitions->partition,
 		                                 pd_owned_partitions->n),
 		            pd_transactions_topic, pd_consumer_group)));
 		assign_in(rk, batch_cxt);
 	}
 	else
-		ereport(
-		    LOG,
-		    (errmsg("pre_delinquency ingest worker consuming %s as group %s",
-		            pd_transactions_topic, pd_consumer_group)));
+		ereport(LOG, (errmsg("%s worker consuming %s as group %s",
+		                     MyBgworkerEntry->bgw_name, pd_transactions_topic,
+		                     pd_consumer_group)));
 
 	while (!got_sigterm)
 	{

@@ -22,6 +22,17 @@ extern char *pd_interventions_topic;
 extern char *pd_consumer_group;
 extern int pd_batch_size;
 extern int pd_batch_wait_ms;
+extern int pd_ingest_workers;
+
+/* pre_delinquency.ingest_workers' upper bound (shared-memory slots) */
+#define PD_MAX_INGEST_WORKERS 8
+
+/*
+ * Which of the ingest workers this process is (0 .. ingest_workers - 1; 0
+ * in every other process). Its counters, state and assignment go to its own
+ * slot; worker_status names it "ingest" (0) or "ingest N" (N = index + 1).
+ */
+extern int pd_ingest_worker_index;
 
 extern void pd_define_pipeline_gucs(void);
 
@@ -48,8 +59,7 @@ extern PGDLLEXPORT void pd_relay_worker_main(Datum arg);
 typedef enum PdWorkerKind
 {
 	PD_WORKER_INGEST,
-	PD_WORKER_RELAY,
-	PD_NUM_WORKERS
+	PD_WORKER_RELAY
 } PdWorkerKind;
 
 /*
@@ -60,7 +70,10 @@ struct Latch;
 extern void pd_pipeline_set_relay_latch(struct Latch *latch);
 extern void pd_pipeline_wake_relay(void);
 
-/* All of these are no-ops when the library was not preloaded. */
+/*
+ * All of these are no-ops when the library was not preloaded. An ingest
+ * worker's calls go to slot pd_ingest_worker_index.
+ */
 extern void pd_stats_worker_started(PdWorkerKind kind);
 extern void pd_stats_worker_state(PdWorkerKind kind, const char *state);
 extern void pd_stats_worker_error(PdWorkerKind kind, const char *message);
@@ -69,7 +82,7 @@ extern void pd_stats_relay_batch(int produced, int failed,
                                  const double *latencies_ms, int n_latencies);
 extern void pd_stats_high_watermark(const char *topic, int32 partition,
                                     int64 high);
-/* what the ingest worker consumes (static: owned partitions on the topic) */
+/* what this ingest worker consumes (static: its owned partitions) */
 extern void pd_stats_assignment(bool is_static, const char *topic,
                                 int topic_partitions, const int32 *assigned,
                                 int n_assigned, const int32 *missing,

@@ -38,9 +38,14 @@ char *pd_interventions_topic = NULL;
 char *pd_consumer_group = NULL;
 int pd_batch_size = 20000;
 int pd_batch_wait_ms = 10;
+int pd_ingest_workers = 1;
+int pd_ingest_worker_index = 0;
 
 #define LATENCY_WINDOW 4096
 #define MAX_PARTITIONS 256
+/* the ingest workers' slots, then the relay's */
+#define RELAY_SLOT PD_MAX_INGEST_WORKERS
+#define NUM_SLOTS  (PD_MAX_INGEST_WORKERS + 1)
 
 typedef struct WorkerSlot
 {
@@ -61,7 +66,7 @@ typedef struct PartitionMark
 	int64 high_watermark;
 } PartitionMark;
 
-/* What the ingest worker consumes, for the ingest_assignment view. */
+/* What one ingest worker consumes, for the ingest_assignment view. */
 typedef struct AssignmentMark
 {
 	bool known; /* false until the worker assigned something */
@@ -78,7 +83,7 @@ typedef struct PipelineShared
 {
 	slock_t mutex;
 	TimestampTz reset_at;
-	WorkerSlot workers[PD_NUM_WORKERS];
+	WorkerSlot workers[NUM_SLOTS];
 	int64 consumed, inserted, duplicates, dead_letters, assessed,
 	    interventions, produced, produce_errors;
 	int latency_next;
@@ -86,7 +91,7 @@ typedef struct PipelineShared
 	float latency_ms[LATENCY_WINDOW];
 	int n_partitions;
 	PartitionMark partitions[MAX_PARTITIONS];
-	AssignmentMark assignment;
+	AssignmentMark assignment[PD_MAX_INGEST_WORKERS];
 	Latch *relay_latch; /* the relay's PGPROC latch, NULL when not running */
 } PipelineShared;
 
@@ -94,7 +99,22 @@ static PipelineShared *shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-static const char *const worker_names[PD_NUM_WORKERS] = {"ingest", "relay"};
+/* this process's slot for a worker of this kind */
+static WorkerSlot *
+slot_of(PdWorkerKind kind)
+{
+	return &shared->workers[kind == PD_WORKER_RELAY ? RELAY_SLOT
+	                                                : pd_ingest_worker_index];
+}
+
+/* worker_status' name of a slot: ingest, ingest 2, ..., relay */
+static char *
+slot_name(int slot)
+{
+	if (slot == RELAY_SLOT)
+		return "relay";
+	return slot == 0 ? "ingest" : psprintf("ingest %d", slot + 1);
+}
 
 /* GUCs ------------------------------------------------------------------- */
 
@@ -163,6 +183,24 @@ pd_define_pipeline_gucs(void)
 	                        "more keep arriving.",
 	                        NULL, &pd_batch_wait_ms, 10, 1, 60000, PGC_SIGHUP,
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
+	/*
+	 * Read once, when the postmaster registers the workers. A postmaster
+	 * setting can only be defined while preloading (elsewhere it is FATAL),
+	 * so a backend that merely LOADs the library knows it as a reloadable
+	 * one: ALTER SYSTEM there can still set it for the next start.
+	 */
+	DefineCustomIntVariable(
+	    "pre_delinquency.ingest_workers",
+	    "Ingest workers consuming transactions_topic together (takes effect "
+	    "at server start).",
+	    "Each consumes its share of the partitions (the consumer group's "
+	    "assignment, or every Nth owned partition with "
+	    "pre_delinquency.partitions) in its own transactions; more than the "
+	    "topic's partitions leaves some idle.",
+	    &pd_ingest_workers, 1, 1, PD_MAX_INGEST_WORKERS,
+	    process_shared_preload_libraries_in_progress ? PGC_POSTMASTER
+	                                                 : PGC_SIGHUP,
+	    0, NULL, NULL, NULL);
 }
 
 static void
@@ -281,14 +319,16 @@ pd_request_pipeline_shmem(void)
 void
 pd_stats_worker_started(PdWorkerKind kind)
 {
+	WorkerSlot *w;
+
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	memset(&shared->workers[kind], 0, sizeof(WorkerSlot));
-	shared->workers[kind].pid = MyProcPid;
-	shared->workers[kind].started_at = GetCurrentTimestamp();
-	strlcpy(shared->workers[kind].state, "starting",
-	        sizeof(shared->workers[kind].state));
+	w = slot_of(kind);
+	memset(w, 0, sizeof(WorkerSlot));
+	w->pid = MyProcPid;
+	w->started_at = GetCurrentTimestamp();
+	strlcpy(w->state, "starting", sizeof(w->state));
 	SpinLockRelease(&shared->mutex);
 }
 
@@ -298,8 +338,7 @@ pd_stats_worker_state(PdWorkerKind kind, const char *state)
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	strlcpy(shared->workers[kind].state, state,
-	        sizeof(shared->workers[kind].state));
+	strlcpy(slot_of(kind)->state, state, sizeof(slot_of(kind)->state));
 	SpinLockRelease(&shared->mutex);
 }
 
@@ -309,9 +348,9 @@ pd_stats_worker_error(PdWorkerKind kind, const char *message)
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	shared->workers[kind].errors++;
-	strlcpy(shared->workers[kind].last_error, message,
-	        sizeof(shared->workers[kind].last_error));
+	slot_of(kind)->errors++;
+	strlcpy(slot_of(kind)->last_error, message,
+	        sizeof(slot_of(kind)->last_error));
 	SpinLockRelease(&shared->mutex);
 }
 
@@ -347,7 +386,7 @@ pd_stats_ingest_batch(int consumed, const PdIngestStats *stats)
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	w = &shared->workers[PD_WORKER_INGEST];
+	w = slot_of(PD_WORKER_INGEST);
 	w->batches++;
 	w->events += consumed;
 	w->last_batch_at = GetCurrentTimestamp();
@@ -369,7 +408,7 @@ pd_stats_relay_batch(int produced, int failed, const double *latencies_ms,
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	w = &shared->workers[PD_WORKER_RELAY];
+	w = slot_of(PD_WORKER_RELAY);
 	w->batches++;
 	w->events += produced;
 	w->last_batch_at = GetCurrentTimestamp();
@@ -419,7 +458,7 @@ pd_stats_assignment(bool is_static, const char *topic, int topic_partitions,
 	if (shared == NULL)
 		return;
 	SpinLockAcquire(&shared->mutex);
-	a = &shared->assignment;
+	a = &shared->assignment[pd_ingest_worker_index];
 	a->known = true;
 	a->is_static = is_static;
 	strlcpy(a->topic, topic, sizeof(a->topic));
@@ -449,7 +488,7 @@ Datum
 pd_worker_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	WorkerSlot slots[PD_NUM_WORKERS];
+	WorkerSlot slots[NUM_SLOTS];
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (shared == NULL)
@@ -457,12 +496,15 @@ pd_worker_status(PG_FUNCTION_ARGS)
 	SpinLockAcquire(&shared->mutex);
 	memcpy(slots, shared->workers, sizeof(slots));
 	SpinLockRelease(&shared->mutex);
-	for (int k = 0; k < PD_NUM_WORKERS; k++)
+	for (int k = 0; k < NUM_SLOTS; k++)
 	{
 		Datum v[9];
 		bool n[9] = {false};
 
-		v[0] = CStringGetTextDatum(worker_names[k]);
+		/* the configured ingest workers (whether running or not), the relay */
+		if (k >= pd_ingest_workers && k != RELAY_SLOT)
+			continue;
+		v[0] = CStringGetTextDatum(slot_name(k));
 		v[1] = Int32GetDatum(slots[k].pid);
 		n[1] = slots[k].pid == 0;
 		v[2] =
@@ -571,7 +613,7 @@ pd_pipeline_stats_reset(PG_FUNCTION_ARGS)
 	shared->dead_letters = shared->assessed = shared->interventions = 0;
 	shared->produced = shared->produce_errors = 0;
 	shared->latency_next = shared->latency_count = 0;
-	for (int k = 0; k < PD_NUM_WORKERS; k++)
+	for (int k = 0; k < NUM_SLOTS; k++)
 	{
 		shared->workers[k].batches = shared->workers[k].events = 0;
 		shared->workers[k].errors = 0;
@@ -593,45 +635,55 @@ int4_array(const int32 *values, int n)
 	    construct_array(d, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 }
 
+/* One ingest_assignment row: what the worker of slot k consumes. */
+static void
+put_assignment_row(ReturnSetInfo *rsinfo, int k, const AssignmentMark *a)
+{
+	Datum v[7];
+	bool n[7] = {false};
+
+	v[0] = CStringGetTextDatum(slot_name(k));
+	v[1] = CStringGetTextDatum(a->is_static ? "static" : "group");
+	v[2] = CStringGetTextDatum(a->topic);
+	if (a->is_static)
+	{
+		/* owned = assigned + missing, both ascending */
+		int32 *owned =
+		    palloc(sizeof(int32) * (a->n_assigned + a->n_missing + 1));
+		int m = 0;
+
+		for (int i = 0, j = 0; i < a->n_assigned || j < a->n_missing;)
+			owned[m++] = j >= a->n_missing || (i < a->n_assigned &&
+			                                   a->assigned[i] < a->missing[j])
+			                 ? a->assigned[i++]
+			                 : a->missing[j++];
+		v[3] = CStringGetTextDatum(pd_format_partitions(owned, m));
+	}
+	else
+		n[3] = true;
+	v[4] = int4_array(a->assigned, a->n_assigned);
+	v[5] = int4_array(a->missing, a->n_missing);
+	v[6] = Int32GetDatum(a->topic_partitions);
+	n[6] = a->topic_partitions < 0;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+}
+
 PG_FUNCTION_INFO_V1(pd_ingest_assignment);
 Datum
 pd_ingest_assignment(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	AssignmentMark a;
-	Datum v[6];
-	bool n[6] = {false};
+	AssignmentMark *marks = palloc(sizeof(AssignmentMark) * pd_ingest_workers);
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (shared == NULL)
 		return (Datum) 0;
 	SpinLockAcquire(&shared->mutex);
-	memcpy(&a, &shared->assignment, sizeof(a));
+	memcpy(marks, shared->assignment,
+	       sizeof(AssignmentMark) * pd_ingest_workers);
 	SpinLockRelease(&shared->mutex);
-	if (!a.known)
-		return (Datum) 0;
-	v[0] = CStringGetTextDatum(a.is_static ? "static" : "group");
-	v[1] = CStringGetTextDatum(a.topic);
-	if (a.is_static)
-	{
-		/* owned = assigned + missing, both ascending */
-		int32 *owned =
-		    palloc(sizeof(int32) * (a.n_assigned + a.n_missing + 1));
-		int k = 0;
-
-		for (int i = 0, j = 0; i < a.n_assigned || j < a.n_missing;)
-			owned[k++] = j >= a.n_missing || (i < a.n_assigned &&
-			                                  a.assigned[i] < a.missing[j])
-			                 ? a.assigned[i++]
-			                 : a.missing[j++];
-		v[2] = CStringGetTextDatum(pd_format_partitions(owned, k));
-	}
-	else
-		n[2] = true;
-	v[3] = int4_array(a.assigned, a.n_assigned);
-	v[4] = int4_array(a.missing, a.n_missing);
-	v[5] = Int32GetDatum(a.topic_partitions);
-	n[5] = a.topic_partitions < 0;
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	for (int k = 0; k < pd_ingest_workers; k++)
+		if (marks[k].known)
+			put_assignment_row(rsinfo, k, &marks[k]);
 	return (Datum) 0;
 }

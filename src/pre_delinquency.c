@@ -71,7 +71,8 @@ _PG_init(void)
 }
 
 static void
-register_worker(const char *type, const char *function)
+register_worker(const char *type, const char *name, const char *function,
+                int index)
 {
 	BackgroundWorker worker;
 
@@ -82,8 +83,9 @@ register_worker(const char *type, const char *function)
 	worker.bgw_restart_time = 1; /* seconds: crash-only recovery */
 	strlcpy(worker.bgw_library_name, "pre_delinquency", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", type);
+	strlcpy(worker.bgw_name, name, BGW_MAXLEN);
 	strlcpy(worker.bgw_type, type, BGW_MAXLEN);
+	worker.bgw_main_arg = Int32GetDatum(index);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -133,6 +135,18 @@ pd_worker_commit(MemoryContext caller)
 void
 pd_register_workers(void)
 {
-	register_worker("pre_delinquency ingest", "pd_ingest_worker_main");
-	register_worker("pre_delinquency relay", "pd_relay_worker_main");
+	char name[BGW_MAXLEN];
+
+	/* one backend_type for all ingest workers; names as in worker_status */
+	for (int i = 0; i < pd_ingest_workers; i++)
+	{
+		if (i == 0)
+			strlcpy(name, "pre_delinquency ingest", sizeof(name));
+		else
+			snprintf(name, sizeof(name), "pre_delinquency ingest %d", i + 1);
+		register_worker("pre_delinquency ingest", name,
+		                "pd_ingest_worker_main", i);
+	}
+	register_worker("pre_delinquency relay", "pre_delinquency relay",
+	                "pd_relay_worker_main", 0);
 }
