@@ -15,8 +15,12 @@
 # customer_features, score_customer and explain_customer over 1,000 customers
 # with one year of history; customer_features at five years against one year;
 # assess_all over a 10,000-customer book (with and without a parallel worker);
-# the workers' ingest rates and
-# end-to-end latency at 5,000 events/s.
+# end-to-end latency at 5,000 events/s; at the end the two ingest rates again
+# with two ingest workers (pre_delinquency.ingest_workers = 2).
+#
+# An ingest rate is the events of a pd_simulate run over the time from its
+# first event sent to the last one applied (the simulator's own start-up,
+# loading the bank, is not ingest), for both sides.
 #
 # Side by side, in a cluster with the workers and an embedded broker: the peer
 # works on a copy of the bank (schema peer) and consumes copies of the streams
@@ -264,17 +268,32 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	# private memory only: VmRSS also counts the shared buffers a backend touched
 	rss_of() { awk '/RssAnon/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 	worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency $1'"; }
-	rss() { rss_of "$(worker_pid ingest)"; }
+	rss() { rss_of "$(worker_pid ingest | head -1)"; }
 	# CPU time of the ingest worker in clock ticks: on a shared machine the
 	# wall-clock rate depends on the neighbours, the CPU per event much less.
-	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(worker_pid ingest)/stat"; }
+	cpu_ticks() { # summed over the ingest workers
+		local pid sum=0
+		for pid in $(worker_pid ingest); do
+			sum=$(( sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat") ))
+		done
+		echo "$sum"
+	}
+	# When pd_simulate sent its first event: its exit time less the sending
+	# time it reports (first send to last delivery report). The clock of an
+	# ingest rate starts there, for both sides: the simulator's start-up
+	# (loading the bank's customers over libpq, ~0.5-1 s) is not ingest.
+	first_send_time() { # pd_simulate's summary line, its exit time (epoch s)
+		local sending
+		sending=$(sed -nE 's/.*, ([0-9.]+) s, [0-9]+ events\/s.*/\1/p' <<<"$1")
+		awk -v t="$2" -v s="${sending:-0}" 'BEGIN { printf "%.6f", t - s }'
+	}
 	ingest_rate() { # events, label, figure name
 		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
 		local target=$(( $(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats") + $1 ))
-		local t0 rate c0
+		local t0 rate c0 summary
 		c0=$(cpu_ticks)
-		t0=$(date +%s.%N)
-		bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed 11 >/dev/null 2>&1
+		summary=$(bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed 11 2>/dev/null)
+		t0=$(first_send_time "$summary" "$(date +%s.%N)")
 		for _ in $(seq 1200); do
 			[ "$(q "SELECT events_consumed >= $target FROM pre_delinquency.pipeline_stats")" = t ] && break
 			sleep 0.1
@@ -301,7 +320,7 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	# One run of the peer's processor on its own topic: start it, wait for its
 	# partitions, stream the events, wait for it to consume them all.
 	peer_stream() { # name, events, delay_ms, seed, label, processor options...
-		local name=$1 events=$2 delay=$3 seed=$4 label=$5 t0 pid
+		local name=$1 events=$2 delay=$3 seed=$4 label=$5 t0 pid summary
 		shift 5
 		$py bench/peer/processor.py --brokers "$brokers" --topic "peer-$name" --group "peer-$name" \
 			--api "$api" --expect "$events" --ready "$stream_dir/$name.ready" \
@@ -309,9 +328,9 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		pid=$!
 		echo $pid >"$stream_dir/processor.pid"
 		for _ in $(seq 600); do [ -f "$stream_dir/$name.ready" ] && break; sleep 0.1; done
-		t0=$(date +%s.%N)
-		bin/pd_simulate "$events" "$delay" --brokers "$brokers" --topic "peer-$name" --dsn "" \
-			--seed "$seed" >/dev/null 2>&1
+		summary=$(bin/pd_simulate "$events" "$delay" --brokers "$brokers" --topic "peer-$name" --dsn "" \
+			--seed "$seed" 2>/dev/null)
+		t0=$(first_send_time "$summary" "$(date +%s.%N)")
 		if ! wait "$pid"; then
 			tail -5 "$stream_dir/$name.log"
 			echo "The peer's processor did not consume its $events events ($name): log above." >&2
@@ -358,6 +377,23 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	figure ext_rss_kb "$ext_rss"
 	figure peer_rss_kb "$peer_rss"
 	echo "ingest worker private memory (RssAnon) before / after the streaming runs: ${rss_before} kB / $(rss) kB"
+
+	if [ "$quick" = 0 ]; then
+		# The same two ingest rows with pre_delinquency.ingest_workers = 2
+		# (a restart; the group splits the 4 partitions between them).
+		q "ALTER SYSTEM SET pre_delinquency.ingest_workers = 2" >/dev/null
+		scripts/pg_scratch.sh stop && scripts/pg_scratch.sh start
+		for _ in $(seq 300); do
+			[ "$(q "SELECT count(*) = 2 AND sum(cardinality(assigned)) = 4 FROM pre_delinquency.ingest_assignment")" = t ] && break
+			sleep 0.2
+		done
+		bin/pd_simulate 2000 0 --brokers "$brokers" --dsn "" --seed 14 >/dev/null 2>&1 # warm-up
+		sleep 2
+		q "UPDATE pre_delinquency.score_triggers SET enabled = false"
+		ingest_rate "$INGEST_EVENTS" "ingest only, 2 ingest workers" ext_ingest_only_2w_per_s
+		q "UPDATE pre_delinquency.score_triggers SET enabled = (rule <> 'every_transaction')"
+		ingest_rate "$INGEST_EVENTS" "ingest with triggers, 2 ingest workers" ext_ingest_2w_per_s
+	fi
 ) | tee "$stream_dir/results"
 stream_results=$(grep -E "^(ingest|end to end|peer:)|RssAnon" "$stream_dir/results" || true)
 
