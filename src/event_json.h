@@ -82,6 +82,15 @@ extern PdEventError pd_parse_txn_event(const char *payload, size_t len,
                                        PdTxnEvent *event, char *detail,
                                        size_t detail_size);
 
+/*
+ * The same answer, always read from json-c's tree of the payload:
+ * pd_parse_txn_event reads flat events straight from the payload, and the
+ * fuzzer and the unit test check that both paths agree on every input.
+ */
+extern PdEventError pd_parse_txn_event_json_c(const char *payload, size_t len,
+                                              PdTxnEvent *event, char *detail,
+                                              size_t detail_size);
+
 /* The channels of FEATURES.md, in this order. */
 #define PD_NUM_CHANNELS 8
 extern const char *const pd_channel_names[PD_NUM_CHANNELS];

@@ -178,7 +178,11 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		pd_stats_assignment(false, pd_transactions_topic, -1, ids,
 		                    partitions->cnt, NULL, 0);
 		pfree(ids);
-		pd_stats_worker_state(PD_WORKER_INGEST, "assigned");
+		/* more group members than partitions leaves some with none */
+		pd_stats_worker_state(PD_WORKER_INGEST,
+		                      partitions->cnt > 0
+		                          ? "assigned"
+		                          : "idle: the group assigned no partition");
 	}
 	else
 	{

@@ -5,6 +5,10 @@
  *    control characters in strings and "1." numbers; this scanner refuses
  *    them, checks UTF-8 and surrogate escapes, and bounds the nesting.
  *
+ * It can also note where the top-level object's members of given names
+ * are, so that the event parser reads a flat event without building a
+ * json-c tree (pd_json_strict_members).
+ *
  * Pure C, no allocation, no Postgres: part of the event parser that the
  * fuzzer and the standalone unit test link on their own.
  */
@@ -20,6 +24,12 @@ typedef struct StrictScan
 	const unsigned char *p;
 	const unsigned char *end;
 	const char *why; /* what is wrong at p, once it failed */
+	/* pd_json_strict_members: the names wanted and where they were found */
+	const char *const *names;
+	int n_names;
+	PdJsonMember *members;
+	bool unescaped_names;
+	bool escaped; /* the last string scanned held an escape */
 } StrictScan;
 
 static bool
@@ -102,6 +112,7 @@ utf8_sequence_length(const unsigned char *p, const unsigned char *end)
 static bool
 strict_string(StrictScan *s)
 {
+	s->escaped = false;
 	s->p++; /* the opening quote */
 	while (s->p < s->end)
 	{
@@ -120,6 +131,7 @@ strict_string(StrictScan *s)
 
 			if (s->end - s->p < 2)
 				break;
+			s->escaped = true;
 			c = s->p[1];
 			s->p += 2;
 			switch (c)
@@ -221,6 +233,46 @@ strict_literal(StrictScan *s, const char *word)
 }
 
 /* One value and the white space before it; depth counts enclosing levels. */
+/* The member slot of a top-level key, or NULL when it is not wanted. */
+static PdJsonMember *
+wanted_member(StrictScan *s, const unsigned char *key,
+              const unsigned char *key_end)
+{
+	size_t len = (size_t) (key_end - key);
+
+	if (s->escaped)
+	{
+		s->unescaped_names = false;
+		return NULL;
+	}
+	for (int i = 0; i < s->n_names; i++)
+		if (strlen(s->names[i]) == len && memcmp(s->names[i], key, len) == 0)
+			return &s->members[i];
+	return NULL;
+}
+
+/*
+ * A wanted member's value, which strict_value has just scanned from value
+ * (its first byte) to s->p. A later member of the same name replaces it.
+ */
+static void
+note_member(StrictScan *s, PdJsonMember *member, const unsigned char *value)
+{
+	member->present = true;
+	member->first = (char) *value;
+	member->escaped = *value == '"' && s->escaped;
+	if (*value == '"')
+	{
+		member->text = (const char *) value + 1;
+		member->len = (size_t) (s->p - value) - 2;
+	}
+	else
+	{
+		member->text = (const char *) value;
+		member->len = (size_t) (s->p - value);
+	}
+}
+
 static bool
 strict_value(StrictScan *s, int depth)
 {
@@ -261,15 +313,23 @@ strict_value(StrictScan *s, int depth)
 	}
 	for (;;)
 	{
+		PdJsonMember *member = NULL;
+		const unsigned char *value = NULL;
+
 		if (close == '}')
 		{
+			const unsigned char *key;
+
 			strict_skip_space(s);
 			if (s->p >= s->end)
 				return strict_fail(s, "unexpected end of input");
 			if (*s->p != '"')
 				return strict_fail(s, "object key expected");
+			key = s->p + 1;
 			if (!strict_string(s))
 				return false;
+			if (depth == 0 && s->members != NULL)
+				member = wanted_member(s, key, s->p - 1);
 			strict_skip_space(s);
 			if (s->p >= s->end)
 				return strict_fail(s, "unexpected end of input");
@@ -277,8 +337,15 @@ strict_value(StrictScan *s, int depth)
 				return strict_fail(s, "':' expected");
 			s->p++;
 		}
+		if (member != NULL)
+		{
+			strict_skip_space(s);
+			value = s->p;
+		}
 		if (!strict_value(s, depth + 1))
 			return false;
+		if (member != NULL)
+			note_member(s, member, value);
 		strict_skip_space(s);
 		if (s->p >= s->end)
 			return strict_fail(s, "unexpected end of input");
@@ -294,24 +361,52 @@ strict_value(StrictScan *s, int depth)
 	}
 }
 
+static bool
+strict_scan(StrictScan *s, const char *payload, size_t len,
+            size_t *error_offset, const char **why)
+{
+	s->start = (const unsigned char *) payload;
+	s->p = s->start;
+	s->end = s->start + len;
+	s->why = NULL;
+	if (strict_value(s, 0))
+	{
+		strict_skip_space(s);
+		if (s->p == s->end)
+			return true;
+		s->why = "trailing characters after the JSON value";
+	}
+	*error_offset = (size_t) (s->p - s->start);
+	*why = s->why;
+	return false;
+}
+
 bool
 pd_json_strict(const char *payload, size_t len, size_t *error_offset,
                const char **why)
 {
 	StrictScan s;
 
-	s.start = (const unsigned char *) payload;
-	s.p = s.start;
-	s.end = s.start + len;
-	s.why = NULL;
-	if (strict_value(&s, 0))
-	{
-		strict_skip_space(&s);
-		if (s.p == s.end)
-			return true;
-		s.why = "trailing characters after the JSON value";
-	}
-	*error_offset = (size_t) (s.p - s.start);
-	*why = s.why;
-	return false;
+	memset(&s, 0, sizeof(s));
+	return strict_scan(&s, payload, len, error_offset, why);
+}
+
+bool
+pd_json_strict_members(const char *payload, size_t len,
+                       const char *const *names, int n_names,
+                       PdJsonMember *members, bool *unescaped_names,
+                       size_t *error_offset, const char **why)
+{
+	StrictScan s;
+	bool ok;
+
+	memset(&s, 0, sizeof(s));
+	memset(members, 0, sizeof(PdJsonMember) * n_names);
+	s.names = names;
+	s.n_names = n_names;
+	s.members = members;
+	s.unescaped_names = true;
+	ok = strict_scan(&s, payload, len, error_offset, why);
+	*unescaped_names = s.unescaped_names;
+	return ok;
 }

@@ -42,4 +42,33 @@ hex_value(unsigned char c)
 extern bool pd_json_strict(const char *payload, size_t len,
                            size_t *error_offset, const char **why);
 
+/*
+ * A member of the top-level object, as pd_json_strict_members found it:
+ * where its value's text is (a string's without its quotes), the value's
+ * first character ('"', '-' or a digit, 't', 'f', 'n', '{', '['), and
+ * whether a string value holds escapes (then its text is not its value).
+ * present is false when the object has no member of that name.
+ */
+typedef struct PdJsonMember
+{
+	bool present;
+	char first;
+	bool escaped;
+	const char *text;
+	size_t len;
+} PdJsonMember;
+
+/*
+ * pd_json_strict, and in the same pass, when the value is an object, its
+ * members named names[0..n_names) into members[] (the last one wins when a
+ * name repeats, as in json-c and jsonb). *unescaped_names is false when
+ * some member name holds an escape (it might spell one of names once
+ * decoded, so members[] cannot be trusted).
+ */
+extern bool pd_json_strict_members(const char *payload, size_t len,
+                                   const char *const *names, int n_names,
+                                   PdJsonMember *members,
+                                   bool *unescaped_names, size_t *error_offset,
+                                   const char **why);
+
 #endif

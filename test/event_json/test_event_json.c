@@ -47,6 +47,53 @@ expect_failed(int line, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * Every parse in this file runs both of the parser's paths: the one that
+ * reads flat events straight from the payload and the one through json-c's
+ * tree. They must agree on the reason, the detail and, for a valid event,
+ * every field; check paths_agree reports the payloads where they did not.
+ */
+static long paths_compared;
+static long paths_disagreed;
+
+static PdEventError
+parse_both_paths(const char *payload, size_t len, PdTxnEvent *event,
+                 char *detail, size_t detail_size)
+{
+	PdTxnEvent reference;
+	char reference_detail[256];
+	char fast_detail[256];
+	PdEventError want = pd_parse_txn_event_json_c(
+	    payload, len, &reference, reference_detail, sizeof(reference_detail));
+	PdEventError got = pd_parse_txn_event(payload, len, event, fast_detail,
+	                                      sizeof(fast_detail));
+
+	paths_compared++;
+	if (got != want || strcmp(fast_detail, reference_detail) != 0 ||
+	    (got == PD_EVENT_OK && memcmp(event, &reference, sizeof(reference)) != 0))
+	{
+		if (paths_disagreed++ < 10)
+			fprintf(stderr,
+			        "  paths disagree on %.*s: %s (%s) against json-c's %s "
+			        "(%s)\n",
+			        payload ? (int) (len < 80 ? len : 80) : 6,
+			        payload ? payload : "(null)", pd_event_error_name(got),
+			        fast_detail, pd_event_error_name(want), reference_detail);
+	}
+	/* the caller's own detail buffer, as it asked for it */
+	return pd_parse_txn_event(payload, len, event, detail, detail_size);
+}
+
+#define pd_parse_txn_event parse_both_paths
+
+static void
+check_paths_agree(void)
+{
+	EXPECT(paths_compared > 1000 && paths_disagreed == 0,
+	       "%ld of %ld payloads parsed differently", paths_disagreed,
+	       paths_compared);
+}
+
 static void
 run_check(const char *name, void (*check)(void))
 {
@@ -1380,6 +1427,7 @@ main(void)
 	run_check("intervention_event", check_intervention_event);
 	run_check("error_names", check_error_names);
 	run_check("detail_buffer", check_detail_buffer);
+	run_check("fast_and_json_c_paths_agree", check_paths_agree);
 
 	if (failed_checks > 0)
 	{

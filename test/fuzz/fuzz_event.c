@@ -8,8 +8,10 @@
  * Besides "no crash, no leak, no undefined behaviour" it checks what the
  * parser promises in event_json.h, so that a wrong answer is a finding too:
  * a known reason code, a detail that is short printable ASCII, a valid event
- * whose fields are in range, strict JSON that json-c also accepts, and ISO
- * times that survive a format/parse round trip. A broken promise abort()s,
+ * whose fields are in range, strict JSON that json-c also accepts, the
+ * same answer from the parser's two paths (flat events read from the
+ * payload, everything through json-c's tree), and ISO times that survive a
+ * format/parse round trip. A broken promise abort()s,
  * which libFuzzer reports as a crash with the input that caused it.
  */
 #include <stdint.h>
@@ -71,11 +73,14 @@ static void
 fuzz_parse(const uint8_t *data, size_t size)
 {
 	PdTxnEvent event;
+	PdTxnEvent reference;
 	char detail[96];
+	char reference_detail[96];
 	char tiny[8];
 	size_t error_offset = 0;
 	const char *why = NULL;
 	PdEventError err;
+	PdEventError reference_err;
 	bool strict;
 
 	err = pd_parse_txn_event((const char *) data, size, &event, detail,
@@ -92,6 +97,18 @@ fuzz_parse(const uint8_t *data, size_t size)
 		PROMISE(detail[0] != '\0');
 	/* a malformed_json from json-c itself means the two scanners disagree */
 	PROMISE(strncmp(detail, "json-c failed", 13) != 0);
+
+	/*
+	 * The path that reads flat events from the payload and the one through
+	 * json-c's tree: the same reason, detail and, when valid, event.
+	 */
+	reference_err = pd_parse_txn_event_json_c((const char *) data, size,
+	                                          &reference, reference_detail,
+	                                          sizeof(reference_detail));
+	PROMISE(reference_err == err);
+	PROMISE(strcmp(reference_detail, detail) == 0);
+	if (err == PD_EVENT_OK)
+		PROMISE(memcmp(&reference, &event, sizeof(event)) == 0);
 
 	/* a detail buffer too small to hold it is cut, never overrun */
 	PROMISE(pd_parse_txn_event((const char *) data, size, &event, tiny,
