@@ -70,7 +70,8 @@ parse_both_paths(const char *payload, size_t len, PdTxnEvent *event,
 
 	paths_compared++;
 	if (got != want || strcmp(fast_detail, reference_detail) != 0 ||
-	    (got == PD_EVENT_OK && memcmp(event, &reference, sizeof(reference)) != 0))
+	    (got == PD_EVENT_OK &&
+	     memcmp(event, &reference, sizeof(reference)) != 0))
 	{
 		if (paths_disagreed++ < 10)
 			fprintf(stderr,

@@ -102,9 +102,9 @@ fuzz_parse(const uint8_t *data, size_t size)
 	 * The path that reads flat events from the payload and the one through
 	 * json-c's tree: the same reason, detail and, when valid, event.
 	 */
-	reference_err = pd_parse_txn_event_json_c((const char *) data, size,
-	                                          &reference, reference_detail,
-	                                          sizeof(reference_detail));
+	reference_err =
+	    pd_parse_txn_event_json_c((const char *) data, size, &reference,
+	                              reference_detail, sizeof(reference_detail));
 	PROMISE(reference_err == err);
 	PROMISE(strcmp(reference_detail, detail) == 0);
 	if (err == PD_EVENT_OK)
