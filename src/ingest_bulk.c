@@ -321,12 +321,27 @@ add_row(Loader *ld, const pg_uuid_t *event_id, const PdTxnEvent *e)
 		flush_rows(ld);
 }
 
+/* qsort_arg: events by (customer_id, txn_time), the index's order */
+static int
+compare_index_order(const void *a, const void *b, void *arg)
+{
+	const PdTxnEvent *const *events = arg;
+	const PdTxnEvent *x = events[*(const int *) a];
+	const PdTxnEvent *y = events[*(const int *) b];
+	int c = memcmp(x->customer_id, y->customer_id, sizeof(x->customer_id));
+
+	if (c != 0)
+		return c;
+	return x->txn_time < y->txn_time ? -1 : x->txn_time > y->txn_time;
+}
+
 void
 pd_ingest_bulk_insert(const pg_uuid_t *const *event_ids,
                       const PdTxnEvent *const *events, int m)
 {
 	Loader *ld = palloc0(sizeof(Loader));
 	int nslots = Min(m, BULK_ROWS);
+	int *order;
 
 	ld->rel = table_open(pd_schema()->transactions, RowExclusiveLock);
 	if (!map_columns(ld->rel, ld->attnum))
@@ -353,8 +368,18 @@ pd_ingest_bulk_insert(const pg_uuid_t *const *event_ids,
 	for (int i = 0; i < PD_NUM_CHANNELS; i++)
 		ld->channel[i] = CStringGetTextDatum(pd_channel_names[i]);
 
+	/*
+	 * In the order of transactions_customer_time_idx: a customer's events
+	 * go to neighbouring index entries and heap rows, so each insertion
+	 * finds the pages the previous one touched still in the CPU's cache,
+	 * and the assessments that follow read fewer heap pages per customer.
+	 */
+	order = palloc(sizeof(int) * m);
 	for (int i = 0; i < m; i++)
-		add_row(ld, event_ids[i], events[i]);
+		order[i] = i;
+	qsort_arg(order, m, sizeof(int), compare_index_order, (void *) events);
+	for (int i = 0; i < m; i++)
+		add_row(ld, event_ids[order[i]], events[order[i]]);
 	flush_rows(ld);
 
 	ExecCloseIndices(ld->rri);
