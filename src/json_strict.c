@@ -118,6 +118,12 @@ strict_string(StrictScan *s)
 	{
 		unsigned char c = *s->p;
 
+		/* most bytes of an event: plain ASCII, nothing to decide */
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+		{
+			s->p++;
+			continue;
+		}
 		if (c == '"')
 		{
 			s->p++;
