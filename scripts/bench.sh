@@ -4,7 +4,7 @@
 # pandas + xgboost + confluent-kafka) on the same bank and the same event
 # streams, in one run.
 #
-#   scripts/bench.sh          everything (about 10 minutes on 2 cores)
+#   scripts/bench.sh          everything (about 4 minutes on 2 cores)
 #   scripts/bench.sh --quick  the smoke run make test does: a small bank and
 #                             small samples, no per-call banks; prints the
 #                             figures and "check bench_quick_* ok|FAILED" lines
