@@ -109,12 +109,14 @@ SQL
 # once the rows' commit is flushed, which with the scratch cluster's
 # synchronous_commit = off may not yet be the case right after loading: the
 # load commits synchronously.
+# A bank loaded, vacuumed (all-visible) and checkpointed: no timing below
+# overlaps the checkpointer writing out the load.
 generate_bank() { # database, customers, days, seed
 	fresh_database "$1"
 	psql -qX -d "$1" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
 		-c "SET synchronous_commit = on" \
 		-c "SELECT * FROM pre_delinquency.generate_synthetic($2, $3, $4, '$END_TIME')" \
-		-c "VACUUM ANALYZE" >/dev/null
+		-c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
 }
 
 time_calls() { # database, kind
