@@ -15,6 +15,7 @@
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "pd_util.h"
@@ -232,6 +233,31 @@ pd_execute_kept(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
 		*plan = p;
 	}
 	return SPI_execute_plan(*plan, args, nulls, read_only, 0);
+}
+
+static MemoryContext jsonb_scratch = NULL;
+
+MemoryContext
+pd_jsonb_scratch_begin(void)
+{
+	if (jsonb_scratch == NULL)
+		jsonb_scratch = AllocSetContextCreate(TopMemoryContext,
+		                                      "pre_delinquency jsonb rows",
+		                                      ALLOCSET_DEFAULT_SIZES);
+	/* whatever an ERROR left in it */
+	MemoryContextReset(jsonb_scratch);
+	return MemoryContextSwitchTo(jsonb_scratch);
+}
+
+Datum
+pd_jsonb_scratch_finish(JsonbValue *value, MemoryContext caller)
+{
+	Jsonb *result;
+
+	MemoryContextSwitchTo(caller);
+	result = JsonbValueToJsonb(value);
+	MemoryContextReset(jsonb_scratch);
+	return JsonbPGetDatum(result);
 }
 
 void

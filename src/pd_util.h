@@ -86,4 +86,16 @@ extern void pd_jsonb_push_key(struct JsonbParseState **state, const char *key);
 extern void pd_jsonb_push_string(struct JsonbParseState **state,
                                  const char *key, const char *value);
 
+/*
+ * Building a jsonb per row without keeping the building: begin switches to
+ * a scratch context (returning the caller's), where the JsonbValue tree and
+ * its strings and numbers go; finish makes the jsonb in the caller's
+ * context and empties the scratch. A parse tree is several times the size
+ * of its jsonb, and a batch of 10,000 assessments builds two per row.
+ */
+struct JsonbValue;
+extern MemoryContext pd_jsonb_scratch_begin(void);
+extern Datum pd_jsonb_scratch_finish(struct JsonbValue *value,
+                                     MemoryContext caller);
+
 #endif

@@ -153,6 +153,7 @@ top_features_json(const Assessment *a)
 	int order[PD_NUM_FEATURES];
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
+	MemoryContext caller = pd_jsonb_scratch_begin();
 
 	rank_features(a->contributions, order);
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
@@ -168,7 +169,7 @@ top_features_json(const Assessment *a)
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	return JsonbPGetDatum(JsonbValueToJsonb(result));
+	return pd_jsonb_scratch_finish(result, caller);
 }
 
 /*
@@ -417,7 +418,6 @@ pd_assess_all(PG_FUNCTION_ARGS)
 {
 	TimestampTz as_of;
 	RiskLevels levels;
-	MemoryContext batch_cxt;
 	MemoryContext caller = CurrentMemoryContext;
 	Assessment *batch;
 	pg_uuid_t last = {{0}};
@@ -429,23 +429,33 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	pd_require_argument(fcinfo, 0, "as_of");
 	as_of = PG_GETARG_TIMESTAMPTZ(0);
 	batch = palloc(sizeof(Assessment) * ASSESS_ALL_BATCH);
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "assess_all batch",
-	                                  ALLOCSET_DEFAULT_SIZES);
 
+	/* the risk levels once per statement, kept past this connection */
 	SPI_connect();
 	load_risk_levels(&levels);
+	for (int i = 0; i < levels.n; i++)
+		levels.name[i] = MemoryContextStrdup(caller, levels.name[i]);
 	SPI_execute("SELECT count(*) FROM pre_delinquency.customers", true, 1);
 	total = DatumGetInt64(SPI_getbinval(
 	    SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
+	SPI_finish();
+
+	/*
+	 * One SPI connection per batch: after every SPI call the current memory
+	 * context is the connection's, so a batch's allocations (features,
+	 * SHAP, rows, events: about 15 kB a customer) end up there, and only
+	 * SPI_finish frees them. With one connection for the whole call, a
+	 * book of a million customers would have kept 15 GB until the end.
+	 */
 	for (;;)
 	{
 		Oid types[2] = {UUIDOID, INT4OID};
 		Datum args[2] = {UUIDPGetDatum(&last),
 		                 Int32GetDatum(ASSESS_ALL_BATCH)};
 		int n;
-		MemoryContext spi_cxt = MemoryContextSwitchTo(batch_cxt);
 
 		CHECK_FOR_INTERRUPTS();
+		SPI_connect();
 		SPI_execute_with_args(
 		    "SELECT customer_id FROM pre_delinquency.customers "
 		    "WHERE customer_id > $1 ORDER BY customer_id LIMIT $2",
@@ -460,22 +470,19 @@ pd_assess_all(PG_FUNCTION_ARGS)
 			                                   SPI_tuptable->tupdesc, 1,
 			                                   &isnull)),
 			       sizeof(pg_uuid_t));
-		}
-		if (n == 0)
-		{
-			MemoryContextSwitchTo(spi_cxt);
-			break;
-		}
-		last = batch[n - 1].customer_id;
-		for (int i = 0; i < n; i++)
 			batch[i].as_of = as_of;
-		score_batch(batch, n, &model_id, true);
-		record_risk_scores(batch, n, &levels, model_id, false);
-		triggered += record_interventions(batch, n, &levels);
+		}
+		if (n > 0)
+		{
+			last = batch[n - 1].customer_id;
+			score_batch(batch, n, &model_id, true);
+			record_risk_scores(batch, n, &levels, model_id, false);
+			triggered += record_interventions(batch, n, &levels);
+		}
+		SPI_finish();
+		if (n == 0)
+			break;
 		done += n;
-		MemoryContextSwitchTo(spi_cxt);
-		MemoryContextReset(batch_cxt);
-		SPI_freetuptable(SPI_tuptable);
 		if (total >= ASSESS_ALL_BATCH && done % ASSESS_ALL_BATCH == 0)
 			ereport(
 			    NOTICE,
@@ -484,8 +491,6 @@ pd_assess_all(PG_FUNCTION_ARGS)
 			        (long long) done, (long long) total,
 			        (long long) triggered)));
 	}
-	SPI_finish();
-	MemoryContextSwitchTo(caller);
 	PG_RETURN_INT64(done);
 }
 

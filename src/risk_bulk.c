@@ -371,6 +371,7 @@ prediction_event(int64 score_id, const PdRiskRow *r, const char *customer_id,
 	JsonbParseState *state = NULL;
 	Jsonb *top = DatumGetJsonbP(r->top_features);
 	JsonbValue features;
+	MemoryContext caller = pd_jsonb_scratch_begin();
 
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	pd_jsonb_push_string(&state, "event_id", psprintf(INT64_FORMAT, score_id));
@@ -388,8 +389,8 @@ prediction_event(int64 score_id, const PdRiskRow *r, const char *customer_id,
 	push_time(&state, "timestamp", scored_at);
 	push_time(&state, "event_time", now);
 	pd_jsonb_push_string(&state, "event_type", "prediction");
-	return JsonbPGetDatum(
-	    JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+	return pd_jsonb_scratch_finish(
+	    pushJsonbValue(&state, WJB_END_OBJECT, NULL), caller);
 }
 
 /* The outbox rows for the batch, as the outbox's owner. */
