@@ -144,6 +144,21 @@ SELECT (SELECT count(*) FROM expected) AS ledger_rows,
 -- Bad arguments
 SELECT * FROM ingest_events(NULL);
 
+-- Replay in batches (10,000 dead letters each): 10,050 events of a customer
+-- not loaded yet (30 of them also with an unknown channel), then the
+-- customer, then one replay of the unknown-customer ones takes them all in
+SELECT dead_letters FROM ingest_events(ARRAY(
+  SELECT format('{"event_id": "%s", "customer_id": "c0000000-0000-4000-8000-0000000000aa", "txn_time": "2025-06-07T10:00:00Z", "amount": %s, "txn_type": "debit", "category": "dining", "channel": "%s", "is_failed": false}',
+                md5('replay' || g)::uuid, g, CASE WHEN g % 335 = 0 THEN 'pigeon' ELSE 'upi' END)
+  FROM generate_series(1, 10050) g));
+INSERT INTO customers VALUES
+  ('c0000000-0000-4000-8000-0000000000aa', 40000, 10, 'middle', 'savings', '2024-01-01', 1000, 0);
+SELECT replay_dead_letters('unknown_customer%') AS replayed;
+SELECT reason, count(*), max(replay_attempts) AS attempts FROM dead_letters
+WHERE position(convert_to('0000aa', 'UTF8') IN payload) > 0 GROUP BY reason ORDER BY reason;
+SELECT count(*) AS transactions_replayed, count(DISTINCT event_id) AS distinct_ids FROM transactions
+WHERE customer_id = 'c0000000-0000-4000-8000-0000000000aa';
+
 DELETE FROM customers WHERE customer_id::text LIKE 'c0000000-%';
 DELETE FROM dead_letters;
 DELETE FROM outbox;

@@ -901,57 +901,85 @@ pd_ingest_events(PG_FUNCTION_ARGS)
 
 /* SQL: replay_dead_letters(reason_like text) ----------------------------- */
 
+/* Dead letters replayed per batch (and per SPI connection). */
+#define REPLAY_BATCH 10000
+
+/* One dead_letters row as the message it was. */
+static void
+read_dead_letter(HeapTuple t, TupleDesc d, PdIngestMessage *m)
+{
+	bool isnull;
+	Datum key;
+	Datum payload;
+
+	m->dead_letter_id = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+	m->topic = SPI_getvalue(t, d, 2);
+	m->partition = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
+	m->offset = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+	key = SPI_getbinval(t, d, 5, &isnull);
+	if (!isnull)
+	{
+		bytea *b = DatumGetByteaPCopy(key);
+
+		m->key = VARDATA(b);
+		m->key_len = VARSIZE(b) - VARHDRSZ;
+	}
+	payload = SPI_getbinval(t, d, 6, &isnull);
+	if (!isnull)
+	{
+		bytea *b = DatumGetByteaPCopy(payload);
+
+		m->payload = VARDATA(b);
+		m->payload_len = VARSIZE(b) - VARHDRSZ;
+	}
+}
+
 PG_FUNCTION_INFO_V1(pd_replay_dead_letters);
 Datum
 pd_replay_dead_letters(PG_FUNCTION_ARGS)
 {
-	Oid type = TEXTOID;
-	Datum arg = PG_ARGISNULL(0) ? 0 : PG_GETARG_DATUM(0);
-	char null = PG_ARGISNULL(0) ? 'n' : ' ';
+	Oid types[3] = {TEXTOID, INT8OID, INT4OID};
+	Datum args[3];
+	char nulls[3] = {PG_ARGISNULL(0) ? 'n' : ' ', ' ', ' '};
 	PdIngestStats stats = {0};
-	PdIngestMessage *messages;
-	uint64 n;
+	int64 last = 0;
 
-	SPI_connect();
-	SPI_execute_with_args(
-	    "SELECT dead_letter_id, topic, kafka_partition, kafka_offset, "
-	    "message_key, payload FROM pre_delinquency.dead_letters "
-	    "WHERE $1 IS NULL OR reason LIKE $1 ORDER BY dead_letter_id FOR "
-	    "UPDATE",
-	    1, &type, &arg, &null, false, 0);
-	n = SPI_processed;
-	messages = palloc0(sizeof(PdIngestMessage) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
+	args[0] = PG_ARGISNULL(0) ? 0 : PG_GETARG_DATUM(0);
+	args[2] = Int32GetDatum(REPLAY_BATCH);
+
+	/*
+	 * In batches of dead letters, each with its own SPI connection, so that
+	 * a table of millions (a producer that sent garbage for a day) is
+	 * replayed in bounded memory; the ones that fail again keep their id,
+	 * and the next batch starts after the last id of this one.
+	 */
+	for (;;)
 	{
-		HeapTuple t = SPI_tuptable->vals[i];
-		TupleDesc d = SPI_tuptable->tupdesc;
-		bool isnull;
-		Datum key;
-		Datum payload;
+		PdIngestMessage *messages;
+		uint64 n;
 
-		messages[i].dead_letter_id =
-		    DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		messages[i].topic = SPI_getvalue(t, d, 2);
-		messages[i].partition = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
-		messages[i].offset = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
-		key = SPI_getbinval(t, d, 5, &isnull);
-		if (!isnull)
+		CHECK_FOR_INTERRUPTS();
+		args[1] = Int64GetDatum(last);
+		SPI_connect();
+		SPI_execute_with_args(
+		    "SELECT dead_letter_id, topic, kafka_partition, kafka_offset, "
+		    "message_key, payload FROM pre_delinquency.dead_letters "
+		    "WHERE ($1 IS NULL OR reason LIKE $1) AND dead_letter_id > $2 "
+		    "ORDER BY dead_letter_id LIMIT $3 FOR UPDATE",
+		    3, types, args, nulls, false, 0);
+		n = SPI_processed;
+		messages = palloc0(sizeof(PdIngestMessage) * Max(n, 1));
+		for (uint64 i = 0; i < n; i++)
+			read_dead_letter(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+			                 &messages[i]);
+		if (n > 0)
 		{
-			bytea *b = DatumGetByteaPCopy(key);
-
-			messages[i].key = VARDATA(b);
-			messages[i].key_len = VARSIZE(b) - VARHDRSZ;
+			last = messages[n - 1].dead_letter_id;
+			pd_ingest_apply(messages, (int) n, &stats);
 		}
-		payload = SPI_getbinval(t, d, 6, &isnull);
-		if (!isnull)
-		{
-			bytea *b = DatumGetByteaPCopy(payload);
-
-			messages[i].payload = VARDATA(b);
-			messages[i].payload_len = VARSIZE(b) - VARHDRSZ;
-		}
+		SPI_finish();
+		if (n < REPLAY_BATCH)
+			break;
 	}
-	pd_ingest_apply(messages, (int) n, &stats);
-	SPI_finish();
 	PG_RETURN_INT64(stats.replayed);
 }
