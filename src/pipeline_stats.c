@@ -316,6 +316,27 @@ pd_request_pipeline_shmem(void)
 
 /* Counting --------------------------------------------------------------- */
 
+/*
+ * A worker leaving: its slot loses the pid, so that worker_status does not
+ * show a process that is gone. (kill -9 skips this, but then the postmaster
+ * restarts every backend and the workers take their slots again.)
+ */
+static void
+worker_exited(int code, Datum arg)
+{
+	WorkerSlot *w = &shared->workers[DatumGetInt32(arg)];
+
+	SpinLockAcquire(&shared->mutex);
+	if (w->pid == MyProcPid)
+	{
+		w->pid = 0;
+		strlcpy(w->state,
+		        code == 0 ? "stopped (restarts with the server)" : "exited",
+		        sizeof(w->state));
+	}
+	SpinLockRelease(&shared->mutex);
+}
+
 void
 pd_stats_worker_started(PdWorkerKind kind)
 {
@@ -330,6 +351,7 @@ pd_stats_worker_started(PdWorkerKind kind)
 	w->started_at = GetCurrentTimestamp();
 	strlcpy(w->state, "starting", sizeof(w->state));
 	SpinLockRelease(&shared->mutex);
+	on_shmem_exit(worker_exited, Int32GetDatum(w - shared->workers));
 }
 
 void
@@ -507,8 +529,8 @@ pd_worker_status(PG_FUNCTION_ARGS)
 		v[0] = CStringGetTextDatum(slot_name(k));
 		v[1] = Int32GetDatum(slots[k].pid);
 		n[1] = slots[k].pid == 0;
-		v[2] =
-		    CStringGetTextDatum(slots[k].pid ? slots[k].state : "not started");
+		v[2] = CStringGetTextDatum(slots[k].started_at != 0 ? slots[k].state
+		                                                    : "not started");
 		v[3] = TimestampTzGetDatum(slots[k].started_at);
 		n[3] = slots[k].started_at == 0;
 		v[4] = TimestampTzGetDatum(slots[k].last_batch_at);
