@@ -9,7 +9,8 @@
 #      the embedded broker (test/event_json, test/tools, test/stream), also
 #      with two ingest workers in one database
 #   5. the workers end to end again against a real Apache Kafka broker
-#      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once)
+#      (test/stream with PD_BROKER=kafka; scripts/kafka.sh fetches it once),
+#      two ingest workers included
 #   6. scale-out: two clusters owning 3 partitions each of one real topic
 #      (test/scaleout)
 #   7. a short fault-injection run against Apache Kafka (test/faults)
@@ -138,6 +139,11 @@ say "the same against a real Apache Kafka broker (test/stream, PD_BROKER=kafka)"
 t0=$SECONDS
 PD_BROKER=kafka run_suite stream build/stream_kafka.log test/stream/test_stream.sh
 grep '^    (Kafka' build/stream_kafka.log
+echo "    ($((SECONDS - t0)) s)"
+
+say "two ingest workers against a real Apache Kafka: its group coordinator splits (test/stream, PD_BROKER=kafka)"
+t0=$SECONDS
+PD_BROKER=kafka run_suite ingest_workers build/ingest_workers_kafka.log test/stream/test_ingest_workers.sh
 echo "    ($((SECONDS - t0)) s)"
 
 say "scale-out: two databases, each owning 3 of 6 partitions, real Kafka (test/scaleout)"

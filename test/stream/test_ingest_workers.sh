@@ -8,7 +8,12 @@
 # second owned partition. Prints "check <name> ok|FAILED ..." lines; exits
 # non-zero on a failure. Needs: make (bin/), kcat.
 #
-# Settings: PD_WORKERS_PORT (default 55466: the cluster; pd_broker on +1).
+# PD_BROKER=kafka runs it against a real Apache Kafka (scripts/kafka.sh, the
+# topics created through the Admin API): Kafka's own group coordinator does
+# the splitting and the rebalances; checks are named kafka/<name>.
+#
+# Settings: PD_WORKERS_PORT (default 55466: the cluster; pd_broker or Kafka
+# on +1, Kafka's controller on +2).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -20,21 +25,42 @@ broker_port=$((PD_PORT + 1))
 work=$(mktemp -d /tmp/pd_workers_test.XXXXXX)
 failed=0
 broker_pid=
-source test/stream/lib.sh # check, q, wait_for, start_pipeline_cluster
+broker_kind=${PD_BROKER:-pd_broker}
+source test/stream/lib.sh # check (named per broker below), q, wait_for, start_pipeline_cluster
+case $broker_kind in
+pd_broker) prefix= ;;
+kafka) prefix=kafka/ ;;
+*) echo "PD_BROKER must be pd_broker or kafka, not '$broker_kind'"; exit 2 ;;
+esac
+check() { # name, condition (0 = ok), detail
+	if [ "$2" -eq 0 ]; then echo "check $prefix$1 ok $3"; else echo "check $prefix$1 FAILED $3"; failed=1; fi
+}
 
 cleanup() {
 	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+	[ "$broker_kind" = kafka ] && scripts/kafka.sh stop "$work/kafka"
 	scripts/pg_scratch.sh destroy >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-bin/pd_broker --partitions 4 --port "$broker_port" >"$work/broker.out" 2>"$work/broker.err" &
-broker_pid=$!
-for _ in $(seq 50); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
-brokers=$(head -1 "$work/broker.out" | sed 's/^bootstrap.servers=//')
-[ -n "$brokers" ] || { echo "pd_broker did not start:"; cat "$work/broker.err"; exit 1; }
+if [ "$broker_kind" = kafka ]; then
+	# a broker that cannot be had is a failed check, never a skipped tier
+	if ! { scripts/kafka.sh fetch && scripts/kafka.sh start "$work/kafka" "$broker_port" &&
+		scripts/kafka.sh create-topics "$broker_port" transactions-stream:4 \
+			predictions-stream:3 interventions-stream:3; } >"$work/kafka.out" 2>&1; then
+		check kafka_broker_available 1 "($(tail -3 "$work/kafka.out" | tr '\n' ' '))"
+		exit 1
+	fi
+	brokers=$(sed -n 's/^bootstrap.servers=//p' "$work/kafka.out" | head -1)
+else
+	bin/pd_broker --partitions 4 --port "$broker_port" >"$work/broker.out" 2>"$work/broker.err" &
+	broker_pid=$!
+	for _ in $(seq 50); do [ -s "$work/broker.out" ] && break; sleep 0.1; done
+	brokers=$(head -1 "$work/broker.out" | sed 's/^bootstrap.servers=//')
+fi
+[ -n "$brokers" ] || { echo "the broker did not start:"; cat "$work"/broker.err "$work"/kafka.out 2>/dev/null; exit 1; }
 
 start_pipeline_cluster "$brokers" 300
 q "ALTER SYSTEM SET pre_delinquency.ingest_workers = 2"
@@ -107,6 +133,21 @@ check both_workers_back "$?" "($(assignment))"
 wait_for "SELECT sum(next_offset) = 9000 FROM pre_delinquency.kafka_offsets" 30
 stored=$(q "SELECT sum(next_offset) || ' over ' || count(*) || ' partitions' FROM pre_delinquency.kafka_offsets")
 check offsets_exact "$([ "${stored%% *}" = 9000 ] && echo 0 || echo 1)" "(9000 sent, $stored)"
+
+# --- 3b. Kafka's own tool sees two members, one per worker ----------------
+if [ "$broker_kind" = kafka ]; then
+	for _ in 1 2 3 4 5; do
+		scripts/kafka.sh run org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+			--bootstrap-server "$brokers" --describe --group feature-processor-group --members \
+			>"$work/members.out" 2>"$work/members.err"
+		members=$(awk '$1 == "feature-processor-group" { print $4 "=" $NF }' "$work/members.out" | LC_ALL=C sort | paste -sd' ')
+		[ "$members" = "pre_delinquency-ingest-2=2 pre_delinquency-ingest=2" ] && break
+		sleep 2
+	done
+	check group_members_are_the_two_workers \
+		"$([ "$members" = "pre_delinquency-ingest-2=2 pre_delinquency-ingest=2" ] && echo 0 || echo 1)" \
+		"(client id=partitions: $members$(head -c 200 "$work/members.err" | tr '\n' ' '))"
+fi
 
 # --- 4. static assignment: every second owned partition each ---------------
 q "ALTER SYSTEM SET pre_delinquency.partitions = '0-3'"
