@@ -384,10 +384,11 @@ typedef struct FieldValue
 	FieldKind kind;
 	const char *s; /* FIELD_STRING: the decoded text (may hold a NUL) */
 	size_t len;
-	int64_t i;         /* FIELD_INT, saturated at int64's limits */
-	char int_text[24]; /* FIELD_INT as json-c prints it */
-	double d;          /* FIELD_DOUBLE */
-	bool b;            /* FIELD_BOOL */
+	int64_t i; /* FIELD_INT, saturated at int64's limits */
+	/* FIELD_INT as json-c prints it, when that is not i (NULL: it is i) */
+	const char *int_text;
+	double d; /* FIELD_DOUBLE */
+	bool b;   /* FIELD_BOOL */
 } FieldValue;
 
 /* The event's fields from json-c's tree of the payload. */
@@ -413,8 +414,9 @@ fields_from_tree(json_object *root, FieldValue *fields)
 			case json_type_int:
 				out->kind = FIELD_INT;
 				out->i = json_object_get_int64(v);
-				snprintf(out->int_text, sizeof(out->int_text), "%s",
-				         json_object_to_json_string(v));
+				/* json-c keeps integers past int64 as uint64, prints them so
+				 */
+				out->int_text = json_object_to_json_string(v);
 				break;
 			case json_type_double:
 				out->kind = FIELD_DOUBLE;
@@ -455,8 +457,6 @@ read_number(const char *text, size_t len, FieldValue *out)
 			value = value * 10 + (text[k] - '0');
 		out->kind = FIELD_INT;
 		out->i = text[0] == '-' ? -value : value;
-		snprintf(out->int_text, sizeof(out->int_text), "%lld",
-		         (long long) out->i);
 		return true;
 	}
 	if (len >= sizeof(buf))
@@ -633,8 +633,15 @@ validate_event(const FieldValue *fields, PdTxnEvent *event, char *detail,
 	if (v->kind == FIELD_INT)
 	{
 		if (v->i <= 0 || v->i > PD_EVENT_MAX_AMOUNT_CENTS / 100)
+		{
+			char text[24];
+
+			if (v->int_text == NULL)
+				snprintf(text, sizeof(text), "%lld", (long long) v->i);
 			FAIL(PD_EVENT_BAD_AMOUNT, "field amount: %s is not in (0, %lld]",
-			     v->int_text, (long long) (PD_EVENT_MAX_AMOUNT_CENTS / 100));
+			     v->int_text ? v->int_text : text,
+			     (long long) (PD_EVENT_MAX_AMOUNT_CENTS / 100));
+		}
 		event->amount_cents = v->i * 100;
 	}
 	else if (v->kind == FIELD_DOUBLE)

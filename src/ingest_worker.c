@@ -321,7 +321,9 @@ assign_owned_partitions(rd_kafka_t *rk)
 static rd_kafka_t *
 create_consumer(void)
 {
-	char client_id[64];
+	/* the group's tools tell the ingest workers apart by it */
+	char *client_id = pd_ingest_worker_name("pre_delinquency-ingest", '-',
+	                                        pd_ingest_worker_index);
 	const char *const defaults[][2] = {
 	    {"client.id", client_id},
 	    /* a crashed worker's partitions move on after 10 s, not 45 */
@@ -347,20 +349,13 @@ create_consumer(void)
 	    {"auto.offset.reset", "earliest"},
 	    {"enable.partition.eof", "false"},
 	};
-	rd_kafka_conf_t *conf;
+	rd_kafka_conf_t *conf = pd_kafka_conf(defaults, lengthof(defaults),
+	                                      required, lengthof(required));
 	char errstr[512];
 	rd_kafka_t *rk;
 	rd_kafka_topic_partition_list_t *topics;
 	rd_kafka_resp_err_t err;
 
-	/* the group's tools tell the ingest workers apart by it */
-	if (pd_ingest_worker_index == 0)
-		strlcpy(client_id, "pre_delinquency-ingest", sizeof(client_id));
-	else
-		snprintf(client_id, sizeof(client_id), "pre_delinquency-ingest-%d",
-		         pd_ingest_worker_index + 1);
-	conf = pd_kafka_conf(defaults, lengthof(defaults), required,
-	                     lengthof(required));
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (rk == NULL)

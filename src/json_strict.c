@@ -238,7 +238,6 @@ strict_literal(StrictScan *s, const char *word)
 	return true;
 }
 
-/* One value and the white space before it; depth counts enclosing levels. */
 /* The member slot of a top-level key, or NULL when it is not wanted. */
 static PdJsonMember *
 wanted_member(StrictScan *s, const unsigned char *key,
@@ -279,6 +278,7 @@ note_member(StrictScan *s, PdJsonMember *member, const unsigned char *value)
 	}
 }
 
+/* One value and the white space before it; depth counts enclosing levels. */
 static bool
 strict_value(StrictScan *s, int depth)
 {

@@ -34,6 +34,14 @@ extern int pd_ingest_workers;
  */
 extern int pd_ingest_worker_index;
 
+/*
+ * An ingest worker's name built on base: base itself for the first, then
+ * base, separator and the worker's number (index + 1): "ingest",
+ * "ingest 2"; "pre_delinquency-ingest-2" as its Kafka client.id. Palloc'd.
+ */
+extern char *pd_ingest_worker_name(const char *base, char separator,
+                                   int index);
+
 extern void pd_define_pipeline_gucs(void);
 
 /* From _PG_init, when loaded by shared_preload_libraries. */

@@ -107,13 +107,19 @@ slot_of(PdWorkerKind kind)
 	                                                : pd_ingest_worker_index];
 }
 
+char *
+pd_ingest_worker_name(const char *base, char separator, int index)
+{
+	return index == 0 ? pstrdup(base)
+	                  : psprintf("%s%c%d", base, separator, index + 1);
+}
+
 /* worker_status' name of a slot: ingest, ingest 2, ..., relay */
 static char *
 slot_name(int slot)
 {
-	if (slot == RELAY_SLOT)
-		return "relay";
-	return slot == 0 ? "ingest" : psprintf("ingest %d", slot + 1);
+	return slot == RELAY_SLOT ? "relay"
+	                          : pd_ingest_worker_name("ingest", ' ', slot);
 }
 
 /* GUCs ------------------------------------------------------------------- */

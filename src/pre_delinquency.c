@@ -135,18 +135,12 @@ pd_worker_commit(MemoryContext caller)
 void
 pd_register_workers(void)
 {
-	char name[BGW_MAXLEN];
-
 	/* one backend_type for all ingest workers; names as in worker_status */
 	for (int i = 0; i < pd_ingest_workers; i++)
-	{
-		if (i == 0)
-			strlcpy(name, "pre_delinquency ingest", sizeof(name));
-		else
-			snprintf(name, sizeof(name), "pre_delinquency ingest %d", i + 1);
-		register_worker("pre_delinquency ingest", name,
-		                "pd_ingest_worker_main", i);
-	}
+		register_worker(
+		    "pre_delinquency ingest",
+		    pd_ingest_worker_name("pre_delinquency ingest", ' ', i),
+		    "pd_ingest_worker_main", i);
 	register_worker("pre_delinquency relay", "pre_delinquency relay",
 	                "pd_relay_worker_main", 0);
 }
