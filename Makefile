@@ -28,7 +28,7 @@ DOCS        = README.md
 
 # One regression file per concern; they run against the scratch instance
 # (scripts/test.sh passes --use-existing and its port).
-REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges security ingest training partitions covering
+REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges security ingest training partitions covering assess_pipeline
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
 

@@ -6,10 +6,10 @@
  *
  * Workers share the leader's snapshot, user and transaction start time, so
  * every customer's features are exactly what pd_compute_features gives in
- * the leader. Workers only read; the leader scores and writes after they
- * are done (nothing may write while in parallel mode). If no worker can be
- * started the leader computes them all. Knows nothing about models or
- * risk levels.
+ * the leader. Workers only read. Meanwhile the leader may do other work
+ * (assess_all scores and writes the previous batch, see policy.c), then
+ * takes what is left. If no worker can be started the leader computes them
+ * all. Knows nothing about models or risk levels.
  */
 #include "postgres.h"
 
@@ -85,41 +85,64 @@ pd_features_worker_main(dsm_segment *seg, shm_toc *toc)
 	work(shm_toc_lookup(toc, JOB_KEY, false));
 }
 
-void
-pd_compute_features_many(const pg_uuid_t *ids, const TimestampTz as_of, int n,
-                         double *features)
+/* What pd_features_start began and pd_features_finish ends. */
+struct PdFeatureJob
+{
+	const pg_uuid_t *ids;
+	TimestampTz as_of;
+	int n;
+	ParallelContext *pcxt; /* NULL: the backend computes them all */
+	FeatureJob *job;       /* in pcxt's DSM segment */
+};
+
+PdFeatureJob *
+pd_features_start(const pg_uuid_t *ids, TimestampTz as_of, int n)
 {
 	/* a worker costs a few milliseconds to start: only for big batches */
 	int nworkers = Min(pd_assess_parallel_workers, n / (8 * CHUNK));
-	ParallelContext *pcxt;
+	PdFeatureJob *fj = palloc0(sizeof(PdFeatureJob));
 	FeatureJob *job;
 
+	fj->ids = ids;
+	fj->as_of = as_of;
+	fj->n = n;
 	if (nworkers <= 0)
-	{
-		for (int i = 0; i < n; i++)
-			pd_compute_features(&ids[i], as_of,
-			                    features + i * PD_NUM_FEATURES);
-		return;
-	}
+		return fj;
 
 	EnterParallelMode();
-	pcxt = CreateParallelContext("pre_delinquency", "pd_features_worker_main",
-	                             nworkers);
-	shm_toc_estimate_chunk(&pcxt->estimator, job_size(n));
-	shm_toc_estimate_keys(&pcxt->estimator, 1);
-	InitializeParallelDSM(pcxt);
-	job = shm_toc_allocate(pcxt->toc, job_size(n));
+	fj->pcxt = CreateParallelContext("pre_delinquency",
+	                                 "pd_features_worker_main", nworkers);
+	shm_toc_estimate_chunk(&fj->pcxt->estimator, job_size(n));
+	shm_toc_estimate_keys(&fj->pcxt->estimator, 1);
+	InitializeParallelDSM(fj->pcxt);
+	job = shm_toc_allocate(fj->pcxt->toc, job_size(n));
 	job->as_of = as_of;
 	job->n = n;
 	pg_atomic_init_u32(&job->next, 0);
 	memcpy(job_ids(job), ids, sizeof(pg_uuid_t) * n);
-	shm_toc_insert(pcxt->toc, JOB_KEY, job);
+	shm_toc_insert(fj->pcxt->toc, JOB_KEY, job);
+	fj->job = job;
 
-	LaunchParallelWorkers(pcxt);
-	work(job);
-	WaitForParallelWorkersToFinish(pcxt);
-	memcpy(features, job_features(job), sizeof(double) * PD_NUM_FEATURES * n);
+	LaunchParallelWorkers(fj->pcxt);
+	return fj;
+}
 
-	DestroyParallelContext(pcxt);
+void
+pd_features_finish(PdFeatureJob *fj, double *features)
+{
+	if (fj->pcxt == NULL)
+	{
+		for (int i = 0; i < fj->n; i++)
+			pd_compute_features(&fj->ids[i], fj->as_of,
+			                    features + i * PD_NUM_FEATURES);
+		pfree(fj);
+		return;
+	}
+	work(fj->job); /* whatever the workers have not taken yet */
+	WaitForParallelWorkersToFinish(fj->pcxt);
+	memcpy(features, job_features(fj->job),
+	       sizeof(double) * PD_NUM_FEATURES * fj->n);
+	DestroyParallelContext(fj->pcxt);
 	ExitParallelMode();
+	pfree(fj);
 }

@@ -31,6 +31,7 @@
 #include "features.h"
 #include "parallel_features.h"
 #include "pd_util.h"
+#include "pipeline.h"
 #include "policy.h"
 #include "risk_bulk.h"
 #include "scoring.h"
@@ -39,7 +40,7 @@
 #define TOP_FEATURES     5
 #define TOP_RISK_FACTORS 3
 #define ASSESS_BATCH     1000
-#define ASSESS_ALL_BATCH 10000 /* big: parallel workers start per batch */
+#define ASSESS_ALL_BATCH 2500 /* a worker starts per batch: not too small */
 
 int pd_intervention_cooldown = 7 * 24 * 3600; /* seconds */
 
@@ -193,34 +194,16 @@ top_risk_factors(const Assessment *a)
 }
 
 /*
- * Scores a batch: features, one prediction and the exact SHAP contributions
- * of all rows (grouped, see shap_batch.c). 'same_as_of': every row has the
- * same as_of, so the features may be computed with parallel workers.
+ * One prediction and the exact SHAP contributions of the batch's rows,
+ * whose features are computed (grouped, see shap_batch.c). Reads no table.
  */
 static void
-score_batch(Assessment *batch, int n, int *model_id, bool same_as_of)
+predict_batch(Assessment *batch, int n, BoosterHandle booster)
 {
-	BoosterHandle booster = pd_active_booster(model_id);
 	float *rows = palloc(sizeof(float) * n * PD_NUM_FEATURES);
 	float *scores = palloc(sizeof(float) * n);
 	float *contributions = palloc(sizeof(float) * n * (PD_NUM_FEATURES + 1));
 
-	if (same_as_of)
-	{
-		pg_uuid_t *ids = palloc(sizeof(pg_uuid_t) * n);
-		double *features = palloc(sizeof(double) * n * PD_NUM_FEATURES);
-
-		for (int i = 0; i < n; i++)
-			ids[i] = batch[i].customer_id;
-		pd_compute_features_many(ids, batch[0].as_of, n, features);
-		for (int i = 0; i < n; i++)
-			memcpy(batch[i].features, features + i * PD_NUM_FEATURES,
-			       sizeof(batch[i].features));
-	}
-	else
-		for (int i = 0; i < n; i++)
-			pd_compute_features(&batch[i].customer_id, batch[i].as_of,
-			                    batch[i].features);
 	for (int i = 0; i < n; i++)
 		pd_features_to_row(batch[i].features, rows + i * PD_NUM_FEATURES);
 	pd_predict(booster, rows, n, scores);
@@ -233,6 +216,39 @@ score_batch(Assessment *batch, int n, int *model_id, bool same_as_of)
 		       contributions + i * (PD_NUM_FEATURES + 1),
 		       sizeof(batch[i].contributions));
 	}
+	pfree(rows);
+	pfree(scores);
+	pfree(contributions);
+}
+
+/* Scores a batch of customers, each as of its own time. */
+static void
+score_batch(Assessment *batch, int n, int *model_id)
+{
+	BoosterHandle booster = pd_active_booster(model_id);
+
+	for (int i = 0; i < n; i++)
+		pd_compute_features(&batch[i].customer_id, batch[i].as_of,
+		                    batch[i].features);
+	predict_batch(batch, n, booster);
+}
+
+/* The batch as risk_bulk.c's rows; 'tops' their top_features. */
+static PdRiskRow *
+risk_rows(const Assessment *batch, int n, const RiskLevels *levels,
+          const Datum *tops)
+{
+	PdRiskRow *rows = palloc(sizeof(PdRiskRow) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		rows[i].customer_id = &batch[i].customer_id;
+		rows[i].as_of = batch[i].as_of;
+		rows[i].score = (double) batch[i].score;
+		rows[i].level = levels->name[level_of(levels, batch[i].score)];
+		rows[i].top_features = tops[i];
+	}
+	return rows;
 }
 
 /*
@@ -277,17 +293,7 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 
 	if (!returning && pd_risk_bulk_applicable())
 	{
-		PdRiskRow *bulk = palloc(sizeof(PdRiskRow) * n);
-
-		for (int i = 0; i < n; i++)
-		{
-			bulk[i].customer_id = &batch[i].customer_id;
-			bulk[i].as_of = batch[i].as_of;
-			bulk[i].score = (double) batch[i].score;
-			bulk[i].level = levels->name[level_of(levels, batch[i].score)];
-			bulk[i].top_features = tops[i];
-		}
-		pd_risk_bulk_insert(bulk, n, model_id);
+		pd_risk_bulk_insert(risk_rows(batch, n, levels, tops), n, model_id);
 		return;
 	}
 
@@ -398,7 +404,7 @@ pd_assess_customer(PG_FUNCTION_ARGS)
 	a.as_of = GetCurrentTransactionStartTimestamp();
 	SPI_connect();
 	load_risk_levels(&levels);
-	score_batch(&a, 1, &model_id, false);
+	score_batch(&a, 1, &model_id);
 	record_risk_scores(&a, 1, &levels, model_id, true);
 	row = SPI_copytuple(SPI_tuptable->vals[0]);
 	record_interventions(&a, 1, &levels);
@@ -412,6 +418,128 @@ pd_assess_customer(PG_FUNCTION_ARGS)
 
 /* SQL: assess_all(as_of) ------------------------------------------------- */
 
+/* The next batch of the book after 'last', into batch[]; how many. */
+static int
+next_customers(Assessment *batch, pg_uuid_t *last, TimestampTz as_of)
+{
+	Oid types[2] = {UUIDOID, INT4OID};
+	Datum args[2] = {UUIDPGetDatum(last), Int32GetDatum(ASSESS_ALL_BATCH)};
+	int n;
+
+	SPI_execute_with_args("SELECT customer_id FROM pre_delinquency.customers "
+	                      "WHERE customer_id > $1 ORDER BY customer_id "
+	                      "LIMIT $2",
+	                      2, types, args, NULL, true, 0);
+	n = SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		bool isnull;
+
+		memcpy(&batch[i].customer_id,
+		       DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i],
+		                                   SPI_tuptable->tupdesc, 1, &isnull)),
+		       sizeof(pg_uuid_t));
+		batch[i].as_of = as_of;
+	}
+	if (n > 0)
+		*last = batch[n - 1].customer_id;
+	return n;
+}
+
+/*
+ * Whether a batch's rows may be written while parallel workers run: by the
+ * bulk path (no trigger, no SPI), and short enough never to be toasted out
+ * of line (that needs an OID, which parallel mode forbids). Every column is
+ * of fixed size but the level name, the topic and top_features (a few
+ * hundred bytes).
+ */
+static bool
+writable_in_parallel_mode(const RiskLevels *levels)
+{
+	size_t longest = 0;
+
+	for (int i = 0; i < levels->n; i++)
+		longest = Max(longest, strlen(levels->name[i]));
+	return longest < 256 &&
+	       (pd_predictions_topic == NULL ||
+	        strlen(pd_predictions_topic) < 256) &&
+	       pd_risk_bulk_applicable();
+}
+
+/* The batch's features, computed by a job pd_features_start began. */
+static void
+finish_features(PdFeatureJob *job, Assessment *batch, int n)
+{
+	double *features = palloc(sizeof(double) * n * PD_NUM_FEATURES);
+
+	pd_features_finish(job, features);
+	for (int i = 0; i < n; i++)
+		memcpy(batch[i].features, features + i * PD_NUM_FEATURES,
+		       sizeof(batch[i].features));
+	pfree(features);
+}
+
+static PdFeatureJob *
+start_features(const Assessment *batch, int n)
+{
+	pg_uuid_t *ids = palloc(sizeof(pg_uuid_t) * n);
+
+	for (int i = 0; i < n; i++)
+		ids[i] = batch[i].customer_id;
+	return pd_features_start(ids, batch[0].as_of, n);
+}
+
+/*
+ * Scores and records 'batch' (its features computed) while the features of
+ * 'next' are computed by parallel workers: the prediction, SHAP and, when
+ * the bulk path may, the rows' writing overlap the workers' reading. The
+ * workers read transactions, payments, the ledger and customers; this
+ * writes risk_scores and the outbox, whose identity values and foreign key
+ * locks are taken before (pd_risk_bulk_reserve), as nextval and row locks
+ * are not allowed in parallel mode. Returns the interventions created.
+ */
+static int64
+assess_overlapped(Assessment *batch, int n, Assessment *next, int n_next,
+                  const RiskLevels *levels)
+{
+	int model_id;
+	BoosterHandle booster = pd_active_booster(&model_id);
+	bool write_now = n > 0 && writable_in_parallel_mode(levels);
+	PdRiskIds ids;
+	PdFeatureJob *job = NULL;
+
+	if (write_now)
+	{
+		pg_uuid_t *customers = palloc(sizeof(pg_uuid_t) * n);
+
+		for (int i = 0; i < n; i++)
+			customers[i] = batch[i].customer_id;
+		pd_risk_bulk_reserve(customers, n, model_id, &ids);
+	}
+	if (n_next > 0)
+		job = start_features(next, n_next);
+	if (n > 0)
+		predict_batch(batch, n, booster);
+	if (write_now)
+	{
+		Datum *tops = palloc(sizeof(Datum) * n);
+
+		for (int i = 0; i < n; i++)
+			tops[i] = top_features_json(&batch[i]);
+		pd_risk_bulk_write(risk_rows(batch, n, levels, tops), n, model_id,
+		                   &ids);
+	}
+	if (job != NULL)
+		finish_features(job, next, n_next);
+	if (n == 0)
+		return 0;
+	if (write_now)
+		CommandCounterIncrement();
+	else
+		record_risk_scores(batch, n, levels, model_id, false);
+	return record_interventions(batch, n, levels);
+}
+
 PG_FUNCTION_INFO_V1(pd_assess_all);
 Datum
 pd_assess_all(PG_FUNCTION_ARGS)
@@ -419,16 +547,17 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	TimestampTz as_of;
 	RiskLevels levels;
 	MemoryContext caller = CurrentMemoryContext;
-	Assessment *batch;
+	Assessment *batch, *next;
+	int n = 0;
 	pg_uuid_t last = {{0}};
 	int64 total;
 	int64 done = 0;
 	int64 triggered = 0;
-	int model_id;
 
 	pd_require_argument(fcinfo, 0, "as_of");
 	as_of = PG_GETARG_TIMESTAMPTZ(0);
 	batch = palloc(sizeof(Assessment) * ASSESS_ALL_BATCH);
+	next = palloc(sizeof(Assessment) * ASSESS_ALL_BATCH);
 
 	/* the risk levels once per statement, kept past this connection */
 	SPI_connect();
@@ -441,7 +570,9 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	/*
-	 * One SPI connection per batch: after every SPI call the current memory
+	 * A pipeline of two batches: batch k is scored and written while the
+	 * features of batch k + 1 are computed (the first batch's alone).
+	 * One SPI connection per step: after every SPI call the current memory
 	 * context is the connection's, so a batch's allocations (features,
 	 * SHAP, rows, events: about 15 kB a customer) end up there, and only
 	 * SPI_finish frees them. With one connection for the whole call, a
@@ -449,47 +580,28 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	 */
 	for (;;)
 	{
-		Oid types[2] = {UUIDOID, INT4OID};
-		Datum args[2] = {UUIDPGetDatum(&last),
-		                 Int32GetDatum(ASSESS_ALL_BATCH)};
-		int n;
+		int n_next;
+		Assessment *swap;
 
 		CHECK_FOR_INTERRUPTS();
 		SPI_connect();
-		SPI_execute_with_args(
-		    "SELECT customer_id FROM pre_delinquency.customers "
-		    "WHERE customer_id > $1 ORDER BY customer_id LIMIT $2",
-		    2, types, args, NULL, true, 0);
-		n = SPI_processed;
-		for (int i = 0; i < n; i++)
-		{
-			bool isnull;
-
-			memcpy(&batch[i].customer_id,
-			       DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i],
-			                                   SPI_tuptable->tupdesc, 1,
-			                                   &isnull)),
-			       sizeof(pg_uuid_t));
-			batch[i].as_of = as_of;
-		}
-		if (n > 0)
-		{
-			last = batch[n - 1].customer_id;
-			score_batch(batch, n, &model_id, true);
-			record_risk_scores(batch, n, &levels, model_id, false);
-			triggered += record_interventions(batch, n, &levels);
-		}
+		n_next = next_customers(next, &last, as_of);
+		triggered += assess_overlapped(batch, n, next, n_next, &levels);
 		SPI_finish();
-		if (n == 0)
-			break;
 		done += n;
-		if (total >= ASSESS_ALL_BATCH && done % ASSESS_ALL_BATCH == 0)
+		if (n > 0 && total >= ASSESS_ALL_BATCH && done % ASSESS_ALL_BATCH == 0)
 			ereport(
 			    NOTICE,
 			    (errmsg(
 			        "assess_all: %lld of %lld customers, %lld interventions",
 			        (long long) done, (long long) total,
 			        (long long) triggered)));
+		if (n_next == 0)
+			break;
+		swap = batch;
+		batch = next;
+		next = swap;
+		n = n_next;
 	}
 	PG_RETURN_INT64(done);
 }
@@ -516,7 +628,7 @@ pd_assess_customers(const pg_uuid_t *ids, const TimestampTz *as_of, int n)
 			batch[i].customer_id = ids[start + i];
 			batch[i].as_of = as_of[start + i];
 		}
-		score_batch(batch, m, &model_id, false);
+		score_batch(batch, m, &model_id);
 		record_risk_scores(batch, m, &levels, model_id, false);
 		triggered += record_interventions(batch, m, &levels);
 	}

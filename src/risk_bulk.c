@@ -201,7 +201,7 @@ compare_uuids(const void *a, const void *b)
  * checks read them.
  */
 static void
-lock_referenced_rows(const PdRiskRow *rows, int n, int model_id)
+lock_referenced_rows(const pg_uuid_t *customers, int n, int model_id)
 {
 	static SPIPlanPtr customers_plan = NULL;
 	static SPIPlanPtr model_plan = NULL;
@@ -212,7 +212,7 @@ lock_referenced_rows(const PdRiskRow *rows, int n, int model_id)
 	int save_sec;
 
 	for (int i = 0; i < n; i++)
-		ids[i] = *rows[i].customer_id;
+		ids[i] = customers[i];
 	qsort(ids, n, sizeof(pg_uuid_t), compare_uuids);
 	for (int i = 0; i < n; i++)
 		if (i == 0 || compare_uuids(&ids[i - 1], &ids[i]) != 0)
@@ -261,7 +261,6 @@ typedef struct Target
 	EState *estate;
 	CommandId cid;
 	AttrNumber attnum[MAX_COLUMNS];
-	Oid sequence; /* of the identity column */
 	TupleTableSlot *slots[BULK_ROWS];
 	int nslots;
 	int nused;
@@ -274,7 +273,6 @@ target_open(Target *t, Oid relid, const char *const *names, const Oid *types,
 	t->rel = table_open(relid, RowExclusiveLock);
 	if (!pd_map_columns(t->rel, names, types, ncolumns, t->attnum))
 		elog(ERROR, "%s changed under the bulk path", get_rel_name(relid));
-	t->sequence = getIdentitySequence(relid, t->attnum[0], false);
 	t->estate = CreateExecutorState();
 	t->cid = GetCurrentCommandId(true);
 	t->rri = makeNode(ResultRelInfo);
@@ -286,15 +284,14 @@ target_open(Target *t, Oid relid, const char *const *names, const Oid *types,
 	t->nused = 0;
 }
 
-/* The next row's slot, every column null; its identity value in *id. */
+/* The next row's slot, every column null but the identity column, 'id'. */
 static TupleTableSlot *
-target_row(Target *t, int64 *id)
+target_row(Target *t, int64 id)
 {
 	TupleTableSlot *slot = t->slots[t->nused];
 
 	memset(slot->tts_isnull, true, slot->tts_tupleDescriptor->natts);
-	*id = nextval_internal(t->sequence, false);
-	slot->tts_values[t->attnum[0] - 1] = Int64GetDatum(*id);
+	slot->tts_values[t->attnum[0] - 1] = Int64GetDatum(id);
 	slot->tts_isnull[t->attnum[0] - 1] = false;
 	return slot;
 }
@@ -395,7 +392,7 @@ prediction_event(int64 score_id, const PdRiskRow *r, const char *customer_id,
 
 /* The outbox rows for the batch, as the outbox's owner. */
 static void
-write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
+write_prediction_events(const PdRiskRow *rows, const PdRiskIds *ids, int n,
                         int model_id, TimestampTz scored_at)
 {
 	Target t;
@@ -411,8 +408,7 @@ write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
 	target_open(&t, outbox, outbox_columns, outbox_types, OB_COLUMNS, n);
 	for (int i = 0; i < n; i++)
 	{
-		int64 id;
-		TupleTableSlot *slot = target_row(&t, &id);
+		TupleTableSlot *slot = target_row(&t, ids->outbox_ids[i]);
 		TimestampTz now = GetCurrentTimestamp();
 		TimestampTz source;
 		char *key = DatumGetCString(
@@ -421,7 +417,7 @@ write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
 		set_column(&t, slot, OB_TOPIC, topic);
 		set_column(&t, slot, OB_MESSAGE_KEY, CStringGetTextDatum(key));
 		set_column(&t, slot, OB_PAYLOAD,
-		           prediction_event(score_ids[i], &rows[i], key, model_id,
+		           prediction_event(ids->score_ids[i], &rows[i], key, model_id,
 		                            scored_at, now));
 		if (pd_source_event_time_of(rows[i].customer_id, &source))
 			set_column(&t, slot, OB_SOURCE_EVENT_TIME,
@@ -433,22 +429,44 @@ write_prediction_events(const PdRiskRow *rows, const int64 *score_ids, int n,
 	SetUserIdAndSecContext(save_user, save_sec);
 }
 
+/* n values of the identity column of 'relid' whose name is 'column' */
+static int64 *
+next_identity_values(Oid relid, const char *column, int n)
+{
+	Oid sequence =
+	    getIdentitySequence(relid, get_attnum(relid, column), false);
+	int64 *values = palloc(sizeof(int64) * n);
+
+	for (int i = 0; i < n; i++)
+		values[i] = nextval_internal(sequence, false);
+	return values;
+}
+
 void
-pd_risk_bulk_insert(const PdRiskRow *rows, int n, int model_id)
+pd_risk_bulk_reserve(const pg_uuid_t *customers, int n, int model_id,
+                     PdRiskIds *ids)
+{
+	lock_referenced_rows(customers, n, model_id);
+	ids->score_ids =
+	    next_identity_values(pd_schema()->risk_scores, "score_id", n);
+	ids->outbox_ids =
+	    next_identity_values(pd_schema()->outbox, "outbox_id", n);
+}
+
+void
+pd_risk_bulk_write(const PdRiskRow *rows, int n, int model_id,
+                   const PdRiskIds *ids)
 {
 	Target t;
-	int64 *score_ids;
 	TimestampTz scored_at = GetCurrentTransactionStartTimestamp();
 
 	if (n == 0)
 		return;
-	score_ids = palloc(sizeof(int64) * n);
-	lock_referenced_rows(rows, n, model_id);
 	target_open(&t, pd_schema()->risk_scores, risk_columns, risk_types,
 	            RS_COLUMNS, n);
 	for (int i = 0; i < n; i++)
 	{
-		TupleTableSlot *slot = target_row(&t, &score_ids[i]);
+		TupleTableSlot *slot = target_row(&t, ids->score_ids[i]);
 
 		set_column(&t, slot, RS_CUSTOMER_ID,
 		           UUIDPGetDatum(rows[i].customer_id));
@@ -462,7 +480,22 @@ pd_risk_bulk_insert(const PdRiskRow *rows, int n, int model_id)
 		target_add(&t);
 	}
 	target_close(&t);
-	write_prediction_events(rows, score_ids, n, model_id, scored_at);
+	write_prediction_events(rows, ids, n, model_id, scored_at);
+}
+
+void
+pd_risk_bulk_insert(const PdRiskRow *rows, int n, int model_id)
+{
+	pg_uuid_t *customers;
+	PdRiskIds ids;
+
+	if (n == 0)
+		return;
+	customers = palloc(sizeof(pg_uuid_t) * n);
+	for (int i = 0; i < n; i++)
+		customers[i] = *rows[i].customer_id;
+	pd_risk_bulk_reserve(customers, n, model_id, &ids);
+	pd_risk_bulk_write(rows, n, model_id, &ids);
 	/* later commands (the interventions) see the rows */
 	CommandCounterIncrement();
 }

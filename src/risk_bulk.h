@@ -36,4 +36,24 @@ extern bool pd_risk_bulk_applicable(void);
  */
 extern void pd_risk_bulk_insert(const PdRiskRow *rows, int n, int model_id);
 
+/*
+ * pd_risk_bulk_insert in two steps, for a caller that writes the rows in
+ * parallel mode (assess_all, while parallel workers compute the next
+ * batch's features; they read no table written here). pd_risk_bulk_reserve,
+ * outside parallel mode, takes the foreign keys' locks and the rows'
+ * identity values (nextval is not allowed in parallel mode);
+ * pd_risk_bulk_write writes the rows, which the caller's next command
+ * (after CommandCounterIncrement, outside parallel mode) sees.
+ */
+typedef struct PdRiskIds
+{
+	int64 *score_ids;  /* risk_scores.score_id of row i */
+	int64 *outbox_ids; /* outbox.outbox_id of its prediction event */
+} PdRiskIds;
+
+extern void pd_risk_bulk_reserve(const pg_uuid_t *customers, int n,
+                                 int model_id, PdRiskIds *ids);
+extern void pd_risk_bulk_write(const PdRiskRow *rows, int n, int model_id,
+                               const PdRiskIds *ids);
+
 #endif
