@@ -1,12 +1,12 @@
--- assess_all over several batches of 2,500 customers: batch k is scored and
--- written while parallel workers compute the features of batch k + 1. The
+-- assess_all scores and writes the book in batches of 1,000 customers as
+-- their features come, while a parallel worker computes the next ones. The
 -- rows, events and interventions are those of the same call without
 -- workers (everything computed in the backend, one step after the other).
 SET search_path = pre_delinquency, public;
 SET client_min_messages = warning;
 
 SELECT customers FROM generate_synthetic(5200, 45, 31, '2025-06-30 00:00+00');
-SELECT count(*) > 5000 AS three_batches FROM customers;
+SELECT count(*) > 5000 AS several_batches FROM customers;
 
 CREATE TEMP TABLE runs (workers int, started timestamptz);
 CREATE FUNCTION pg_temp.assess_with(workers int) RETURNS bigint LANGUAGE plpgsql AS $$

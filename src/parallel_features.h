@@ -15,18 +15,19 @@ extern int pd_assess_parallel_workers;
 
 /*
  * pd_compute_features for ids[0..n) as of 'as_of', by this backend and up
- * to pd_assess_parallel_workers parallel workers, in two steps so the
- * backend can do other work while the workers compute. pd_features_start
- * launches them; the backend is then in parallel mode (no new command id,
- * no nextval, no SPI that writes, and nothing written to a table the
- * features read). pd_features_finish has the backend compute what is left,
- * puts the features into 'features' (PD_NUM_FEATURES doubles a customer),
- * waits for the workers and leaves parallel mode. 'ids' must stay valid
- * until then. Without workers, pd_features_finish computes them all.
+ * to pd_assess_parallel_workers parallel workers. pd_features_start
+ * launches the workers; the backend is then in parallel mode until
+ * pd_features_finish (no new command id, no nextval, no SPI that writes,
+ * and nothing written to a table the features read). pd_features_wait
+ * returns the features (PD_NUM_FEATURES doubles a customer, valid until
+ * pd_features_finish) once those of the first 'upto' customers are
+ * computed, computing chunks itself meanwhile. Without workers, the
+ * backend computes them as they are waited for.
  */
 typedef struct PdFeatureJob PdFeatureJob;
 extern PdFeatureJob *pd_features_start(const pg_uuid_t *ids, TimestampTz as_of,
                                        int n);
-extern void pd_features_finish(PdFeatureJob *job, double *features);
+extern const double *pd_features_wait(PdFeatureJob *job, int upto);
+extern void pd_features_finish(PdFeatureJob *job);
 
 #endif

@@ -4,7 +4,8 @@
  *    features, and, if the intervention policy says so and the cooldown
  *    allows, record an intervention, all in the caller's transaction.
  *    assess_customer does one customer, assess_all the whole book in batches
- *    (features per customer, one batched prediction per batch).
+ *    (features per customer, one batched prediction per batch), written
+ *    while parallel workers compute the next customers' features.
  *
  * Risk levels and policies are rows (risk_levels, intervention_policies): a
  * DBA changes behaviour by updating them. Scoring itself is scoring.c's.
@@ -40,7 +41,7 @@
 #define TOP_FEATURES     5
 #define TOP_RISK_FACTORS 3
 #define ASSESS_BATCH     1000
-#define ASSESS_ALL_BATCH 2500 /* a worker starts per batch: not too small */
+#define ASSESS_PART      20000 /* assess_all's customers per parallel job */
 
 int pd_intervention_cooldown = 7 * 24 * 3600; /* seconds */
 
@@ -418,12 +419,12 @@ pd_assess_customer(PG_FUNCTION_ARGS)
 
 /* SQL: assess_all(as_of) ------------------------------------------------- */
 
-/* The next batch of the book after 'last', into batch[]; how many. */
+/* The next customers of the book after 'last', at most 'limit'; how many. */
 static int
-next_customers(Assessment *batch, pg_uuid_t *last, TimestampTz as_of)
+next_customers(Assessment *part, int limit, pg_uuid_t *last, TimestampTz as_of)
 {
 	Oid types[2] = {UUIDOID, INT4OID};
-	Datum args[2] = {UUIDPGetDatum(last), Int32GetDatum(ASSESS_ALL_BATCH)};
+	Datum args[2] = {UUIDPGetDatum(last), Int32GetDatum(limit)};
 	int n;
 
 	SPI_execute_with_args("SELECT customer_id FROM pre_delinquency.customers "
@@ -435,21 +436,21 @@ next_customers(Assessment *batch, pg_uuid_t *last, TimestampTz as_of)
 	{
 		bool isnull;
 
-		memcpy(&batch[i].customer_id,
+		memcpy(&part[i].customer_id,
 		       DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i],
 		                                   SPI_tuptable->tupdesc, 1, &isnull)),
 		       sizeof(pg_uuid_t));
-		batch[i].as_of = as_of;
+		part[i].as_of = as_of;
 	}
 	if (n > 0)
-		*last = batch[n - 1].customer_id;
+		*last = part[n - 1].customer_id;
 	return n;
 }
 
 /*
- * Whether a batch's rows may be written while parallel workers run: by the
- * bulk path (no trigger, no SPI), and short enough never to be toasted out
- * of line (that needs an OID, which parallel mode forbids). Every column is
+ * Whether the rows may be written while parallel workers run: by the bulk
+ * path (no trigger, no SPI), and short enough never to be toasted out of
+ * line (that needs an OID, which parallel mode forbids). Every column is
  * of fixed size but the level name, the topic and top_features (a few
  * hundred bytes).
  */
@@ -466,78 +467,96 @@ writable_in_parallel_mode(const RiskLevels *levels)
 	       pd_risk_bulk_applicable();
 }
 
-/* The batch's features, computed by a job pd_features_start began. */
+/* Writes part[0..n)'s risk_scores rows and events by the bulk path. */
 static void
-finish_features(PdFeatureJob *job, Assessment *batch, int n)
+write_in_bulk(const Assessment *part, int n, const RiskLevels *levels,
+              int model_id, const PdRiskIds *ids)
 {
-	double *features = palloc(sizeof(double) * n * PD_NUM_FEATURES);
-
-	pd_features_finish(job, features);
-	for (int i = 0; i < n; i++)
-		memcpy(batch[i].features, features + i * PD_NUM_FEATURES,
-		       sizeof(batch[i].features));
-	pfree(features);
-}
-
-static PdFeatureJob *
-start_features(const Assessment *batch, int n)
-{
-	pg_uuid_t *ids = palloc(sizeof(pg_uuid_t) * n);
+	Datum *tops = palloc(sizeof(Datum) * n);
 
 	for (int i = 0; i < n; i++)
-		ids[i] = batch[i].customer_id;
-	return pd_features_start(ids, batch[0].as_of, n);
+		tops[i] = top_features_json(&part[i]);
+	pd_risk_bulk_write(risk_rows(part, n, levels, tops), n, model_id, ids);
 }
 
 /*
- * Scores and records 'batch' (its features computed) while the features of
- * 'next' are computed by parallel workers: the prediction, SHAP and, when
- * the bulk path may, the rows' writing overlap the workers' reading. The
- * workers read transactions, payments, the ledger and customers; this
- * writes risk_scores and the outbox, whose identity values and foreign key
- * locks are taken before (pd_risk_bulk_reserve), as nextval and row locks
- * are not allowed in parallel mode. Returns the interventions created.
+ * Scores part[0..n) in batches as the features come (parallel workers
+ * compute them ahead); with 'ids', writes each batch's rows at once, while
+ * the workers go on. Each batch's allocations go when it is done.
+ */
+static void
+score_part(Assessment *part, int n, PdFeatureJob *job, BoosterHandle booster,
+           const RiskLevels *levels, int model_id, const PdRiskIds *ids)
+{
+	MemoryContext batch_cxt = AllocSetContextCreate(
+	    CurrentMemoryContext, "assess_all batch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext outer = MemoryContextSwitchTo(batch_cxt);
+
+	for (int start = 0; start < n; start += ASSESS_BATCH)
+	{
+		int m = Min(ASSESS_BATCH, n - start);
+		const double *features = pd_features_wait(job, start + m);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = start; i < start + m; i++)
+			memcpy(part[i].features, features + i * PD_NUM_FEATURES,
+			       sizeof(part[i].features));
+		predict_batch(part + start, m, booster);
+		if (ids != NULL)
+		{
+			PdRiskIds slice = {ids->score_ids + start,
+			                   ids->outbox_ids + start};
+
+			write_in_bulk(part + start, m, levels, model_id, &slice);
+		}
+		MemoryContextReset(batch_cxt);
+	}
+	MemoryContextSwitchTo(outer);
+	MemoryContextDelete(batch_cxt);
+}
+
+/*
+ * Assesses part[0..n) of the book: its features computed by this backend
+ * and parallel workers, scored as they come and, when the bulk path
+ * applies, written as they are scored, so the workers compute the next
+ * customers' features while this backend writes (as CREATE TABLE AS
+ * writes while workers scan: the workers read no table written here). Row
+ * locks, nextval, new command ids and SPI writes are not allowed meanwhile:
+ * the foreign key locks and identity values are taken before
+ * (pd_risk_bulk_reserve), the interventions written after. Returns the
+ * interventions created.
  */
 static int64
-assess_overlapped(Assessment *batch, int n, Assessment *next, int n_next,
-                  const RiskLevels *levels)
+assess_part(Assessment *part, int n, const RiskLevels *levels)
 {
 	int model_id;
 	BoosterHandle booster = pd_active_booster(&model_id);
-	bool write_now = n > 0 && writable_in_parallel_mode(levels);
+	bool write_now = writable_in_parallel_mode(levels);
+	pg_uuid_t *customers = palloc(sizeof(pg_uuid_t) * n);
 	PdRiskIds ids;
-	PdFeatureJob *job = NULL;
+	PdFeatureJob *job;
+	int64 triggered = 0;
 
+	for (int i = 0; i < n; i++)
+		customers[i] = part[i].customer_id;
 	if (write_now)
-	{
-		pg_uuid_t *customers = palloc(sizeof(pg_uuid_t) * n);
-
-		for (int i = 0; i < n; i++)
-			customers[i] = batch[i].customer_id;
 		pd_risk_bulk_reserve(customers, n, model_id, &ids);
-	}
-	if (n_next > 0)
-		job = start_features(next, n_next);
-	if (n > 0)
-		predict_batch(batch, n, booster);
-	if (write_now)
-	{
-		Datum *tops = palloc(sizeof(Datum) * n);
+	job = pd_features_start(customers, part[0].as_of, n);
+	score_part(part, n, job, booster, levels, model_id,
+	           write_now ? &ids : NULL);
+	pd_features_finish(job);
 
-		for (int i = 0; i < n; i++)
-			tops[i] = top_features_json(&batch[i]);
-		pd_risk_bulk_write(risk_rows(batch, n, levels, tops), n, model_id,
-		                   &ids);
-	}
-	if (job != NULL)
-		finish_features(job, next, n_next);
-	if (n == 0)
-		return 0;
 	if (write_now)
 		CommandCounterIncrement();
-	else
-		record_risk_scores(batch, n, levels, model_id, false);
-	return record_interventions(batch, n, levels);
+	for (int start = 0; start < n; start += ASSESS_PART / 4)
+	{
+		int m = Min(ASSESS_PART / 4, n - start);
+
+		if (!write_now)
+			record_risk_scores(part + start, m, levels, model_id, false);
+		triggered += record_interventions(part + start, m, levels);
+	}
+	return triggered;
 }
 
 PG_FUNCTION_INFO_V1(pd_assess_all);
@@ -547,8 +566,7 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	TimestampTz as_of;
 	RiskLevels levels;
 	MemoryContext caller = CurrentMemoryContext;
-	Assessment *batch, *next;
-	int n = 0;
+	Assessment *part;
 	pg_uuid_t last = {{0}};
 	int64 total;
 	int64 done = 0;
@@ -556,8 +574,7 @@ pd_assess_all(PG_FUNCTION_ARGS)
 
 	pd_require_argument(fcinfo, 0, "as_of");
 	as_of = PG_GETARG_TIMESTAMPTZ(0);
-	batch = palloc(sizeof(Assessment) * ASSESS_ALL_BATCH);
-	next = palloc(sizeof(Assessment) * ASSESS_ALL_BATCH);
+	part = palloc(sizeof(Assessment) * ASSESS_PART);
 
 	/* the risk levels once per statement, kept past this connection */
 	SPI_connect();
@@ -570,38 +587,30 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	/*
-	 * A pipeline of two batches: batch k is scored and written while the
-	 * features of batch k + 1 are computed (the first batch's alone).
-	 * One SPI connection per step: after every SPI call the current memory
-	 * context is the connection's, so a batch's allocations (features,
-	 * SHAP, rows, events: about 15 kB a customer) end up there, and only
-	 * SPI_finish frees them. With one connection for the whole call, a
-	 * book of a million customers would have kept 15 GB until the end.
+	 * One SPI connection per part: after every SPI call the current memory
+	 * context is the connection's, so a part's allocations (the batches'
+	 * aside) end up there, and only SPI_finish frees them. With one
+	 * connection for the whole call, a book of a million customers would
+	 * keep them all until the end.
 	 */
 	for (;;)
 	{
-		int n_next;
-		Assessment *swap;
+		int n;
 
 		CHECK_FOR_INTERRUPTS();
 		SPI_connect();
-		n_next = next_customers(next, &last, as_of);
-		triggered += assess_overlapped(batch, n, next, n_next, &levels);
+		n = next_customers(part, ASSESS_PART, &last, as_of);
+		if (n > 0)
+			triggered += assess_part(part, n, &levels);
 		SPI_finish();
-		done += n;
-		if (n > 0 && total >= ASSESS_ALL_BATCH && done % ASSESS_ALL_BATCH == 0)
-			ereport(
-			    NOTICE,
-			    (errmsg(
-			        "assess_all: %lld of %lld customers, %lld interventions",
-			        (long long) done, (long long) total,
-			        (long long) triggered)));
-		if (n_next == 0)
+		if (n == 0)
 			break;
-		swap = batch;
-		batch = next;
-		next = swap;
-		n = n_next;
+		done += n;
+		if (total > ASSESS_PART)
+			ereport(NOTICE, (errmsg("assess_all: %lld of %lld customers, %lld "
+			                        "interventions",
+			                        (long long) done, (long long) total,
+			                        (long long) triggered)));
 	}
 	PG_RETURN_INT64(done);
 }
