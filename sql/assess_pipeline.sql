@@ -82,6 +82,12 @@ SELECT (SELECT count(*) FROM risk_scores) AS risk_scores, (SELECT count(*) FROM 
        (SELECT count(*) FROM interventions) AS interventions;
 ALTER TABLE risk_scores DROP CONSTRAINT regress_refuse;
 SELECT assess_all('2025-06-20 00:00+00') = (SELECT count(*) FROM customers) AS assessed_after;
+SELECT count(*) AS before FROM risk_scores \gset
+-- ... and so does a cancel (here a statement timeout) wherever it comes
+SET statement_timeout = '50ms';
+SELECT assess_all('2025-06-20 00:00+00');
+RESET statement_timeout;
+SELECT (SELECT count(*) FROM risk_scores) - :'before' AS risk_scores_after_cancel;
 RESET pre_delinquency.assess_parallel_workers;
 DELETE FROM outbox;
 DELETE FROM interventions;
