@@ -1,4 +1,4 @@
--- assess_all scores and writes the book in batches of 1,000 customers as
+-- assess_all scores and writes the book in batches of 256 customers as
 -- their features come, while a parallel worker computes the next ones. The
 -- rows, events and interventions are those of the same call without
 -- workers (everything computed in the backend, one step after the other).

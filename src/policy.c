@@ -41,7 +41,13 @@
 #define TOP_FEATURES     5
 #define TOP_RISK_FACTORS 3
 #define ASSESS_BATCH     1000
-#define ASSESS_PART      20000 /* assess_all's customers per parallel job */
+/*
+ * assess_all scores and writes this many at a time as the features come:
+ * the first batch waits for its features and the last is written after
+ * the workers are done, with a core idle meanwhile, so they are small.
+ */
+#define SCORE_BATCH 256
+#define ASSESS_PART 20000 /* assess_all's customers per parallel job */
 
 int pd_intervention_cooldown = 7 * 24 * 3600; /* seconds */
 
@@ -492,9 +498,9 @@ score_part(Assessment *part, int n, PdFeatureJob *job, BoosterHandle booster,
 	    CurrentMemoryContext, "assess_all batch", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext outer = MemoryContextSwitchTo(batch_cxt);
 
-	for (int start = 0; start < n; start += ASSESS_BATCH)
+	for (int start = 0; start < n; start += SCORE_BATCH)
 	{
-		int m = Min(ASSESS_BATCH, n - start);
+		int m = Min(SCORE_BATCH, n - start);
 		const double *features = pd_features_wait(job, start + m);
 
 		CHECK_FOR_INTERRUPTS();
