@@ -84,8 +84,10 @@ ALTER TABLE risk_scores DROP CONSTRAINT regress_refuse;
 SELECT assess_all('2025-06-20 00:00+00') = (SELECT count(*) FROM customers) AS assessed_after;
 SELECT count(*) AS before FROM risk_scores \gset
 -- ... and so does a cancel (here a statement timeout) wherever it comes
-SET statement_timeout = '50ms';
+SET statement_timeout = '100ms';
+\set VERBOSITY terse
 SELECT assess_all('2025-06-20 00:00+00');
+\set VERBOSITY default
 RESET statement_timeout;
 SELECT (SELECT count(*) FROM risk_scores) - :'before' AS risk_scores_after_cancel;
 RESET pre_delinquency.assess_parallel_workers;
