@@ -161,6 +161,11 @@ if [ "$quick" = 0 ]; then
 	# (so no autovacuum of the previous run's rows shares the cores with the
 	# one timed: a run is well under a second). The backend's CPU time (its own
 	# threads, not the parallel workers') is over the three runs.
+	timed_run="VACUUM ANALYZE pre_delinquency.risk_scores, pre_delinquency.outbox, pre_delinquency.interventions;
+INSERT INTO runs (started, ticks) SELECT clock_timestamp(), pg_temp.ticks();
+SELECT pre_delinquency.assess_all('$AS_OF');
+UPDATE runs SET seconds = extract(epoch FROM clock_timestamp() - started),
+                ticks = pg_temp.ticks() - ticks WHERE seconds IS NULL;"
 	assess_rate() { # parallel workers
 		psql -qXAt -F' ' -d pd_bench_book -v ON_ERROR_STOP=1 <<SQL | tail -1
 SET client_min_messages = warning;
@@ -170,21 +175,7 @@ CREATE FUNCTION pg_temp.ticks() RETURNS bigint LANGUAGE sql AS
    FROM string_to_array(pg_read_file(''/proc/'' || pg_backend_pid() || ''/stat''), '' '') x';
 CREATE TEMP TABLE runs (started timestamptz, ticks bigint, seconds float8);
 SELECT pre_delinquency.assess_all('$AS_OF');  -- warms the caches
-VACUUM ANALYZE pre_delinquency.risk_scores, pre_delinquency.outbox, pre_delinquency.interventions;
-INSERT INTO runs (started, ticks) SELECT clock_timestamp(), pg_temp.ticks();
-SELECT pre_delinquency.assess_all('$AS_OF');
-UPDATE runs SET seconds = extract(epoch FROM clock_timestamp() - started),
-                ticks = pg_temp.ticks() - ticks WHERE seconds IS NULL;
-VACUUM ANALYZE pre_delinquency.risk_scores, pre_delinquency.outbox, pre_delinquency.interventions;
-INSERT INTO runs (started, ticks) SELECT clock_timestamp(), pg_temp.ticks();
-SELECT pre_delinquency.assess_all('$AS_OF');
-UPDATE runs SET seconds = extract(epoch FROM clock_timestamp() - started),
-                ticks = pg_temp.ticks() - ticks WHERE seconds IS NULL;
-VACUUM ANALYZE pre_delinquency.risk_scores, pre_delinquency.outbox, pre_delinquency.interventions;
-INSERT INTO runs (started, ticks) SELECT clock_timestamp(), pg_temp.ticks();
-SELECT pre_delinquency.assess_all('$AS_OF');
-UPDATE runs SET seconds = extract(epoch FROM clock_timestamp() - started),
-                ticks = pg_temp.ticks() - ticks WHERE seconds IS NULL;
+$(for _ in 1 2 3; do echo "$timed_run"; done)
 SELECT round($BENCH_BOOK / percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)),
        round(3 * $BENCH_BOOK / nullif(sum(ticks) / $(getconf CLK_TCK).0, 0))
 FROM runs;

@@ -47,7 +47,6 @@ typedef struct FeatureJob
 
 struct PdFeatureJob
 {
-	int n;
 	int ready;             /* the first customers known to be done */
 	ParallelContext *pcxt; /* NULL: the backend computes them all */
 	FeatureJob *job;       /* in pcxt's DSM segment, or palloc'd */
@@ -140,7 +139,6 @@ pd_features_start(const pg_uuid_t *ids, TimestampTz as_of, int n)
 	int nworkers = Min(pd_assess_parallel_workers, n / (8 * CHUNK));
 	PdFeatureJob *fj = palloc0(sizeof(PdFeatureJob));
 
-	fj->n = n;
 	if (nworkers <= 0)
 	{
 		fj->job = palloc(job_size(n));
@@ -167,13 +165,13 @@ pd_features_wait(PdFeatureJob *fj, int upto)
 	FeatureJob *job = fj->job;
 	pg_atomic_uint32 *done = job_done_flags(job);
 
-	Assert(upto <= fj->n);
+	Assert(upto <= job->n);
 	while (fj->ready < upto)
 	{
 		if (pg_atomic_read_u32(&done[fj->ready / CHUNK]))
 		{
 			pg_read_barrier(); /* the flag before the features */
-			fj->ready = Min(fj->ready + CHUNK, fj->n);
+			fj->ready = Min(fj->ready + CHUNK, job->n);
 			continue;
 		}
 		if (take_chunk(job))
