@@ -7,9 +7,11 @@
  * Workers share the leader's snapshot, user and transaction start time, so
  * every customer's features are exactly what pd_compute_features gives in
  * the leader. Participants take chunks of customers in order; the leader
- * asks for the features of the first k customers when it needs them and
- * meanwhile computes chunks itself, so it can score and write one part
- * while the workers compute the next (see policy.c). Workers only read.
+ * asks for the features of the first k customers when it needs them, so it
+ * can score and write some while the workers compute the next (see
+ * policy.c). Workers only read. While the chunk it needs is being computed
+ * the leader computes one further on only if that does not leave it alone
+ * with its own backlog at the end (see leader_should_help).
  * One job serves many batches: a worker costs 10-20 ms to start, and a
  * fresh one computes slowly at first (cold caches). If no worker can be
  * started the leader computes them all. Knows nothing about models or
@@ -22,6 +24,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "portability/instr_time.h"
 #include "storage/condition_variable.h"
 #include "storage/shm_toc.h"
 
@@ -43,6 +46,8 @@ typedef struct FeatureJob
 	int n;
 	pg_atomic_uint32 next;        /* the first customer nobody has taken yet */
 	ConditionVariable chunk_done; /* broadcast when a chunk is done */
+	pg_atomic_uint64 computed;    /* customers computed, by anyone */
+	pg_atomic_uint64 compute_us;  /* the time that took, summed */
 } FeatureJob;
 
 struct PdFeatureJob
@@ -50,6 +55,13 @@ struct PdFeatureJob
 	int ready;             /* the first customers known to be done */
 	ParallelContext *pcxt; /* NULL: the backend computes them all */
 	FeatureJob *job;       /* in pcxt's DSM segment, or palloc'd */
+
+	/* the caller's own time per customer, between two waits */
+	instr_time returned_at; /* when the last wait returned; zero: never */
+	int returned_upto;      /* the 'upto' it returned for */
+	int returned_from;      /* the 'upto' of the wait before it */
+	uint64 consumed;        /* customers the caller has had back */
+	uint64 consume_us;      /* the caller's time outside waits for them */
 };
 
 static int
@@ -94,15 +106,24 @@ take_chunk(FeatureJob *job)
 	uint32 start = pg_atomic_fetch_add_u32(&job->next, CHUNK);
 	pg_uuid_t *ids = job_ids(job);
 	double *features = job_features(job);
+	int end;
+	instr_time started, elapsed;
 
 	if (start >= (uint32) job->n)
 		return false;
-	for (int i = start; i < Min((int) start + CHUNK, job->n); i++)
+	end = Min((int) start + CHUNK, job->n);
+	INSTR_TIME_SET_CURRENT(started);
+	for (int i = start; i < end; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		pd_compute_features(&ids[i], job->as_of,
 		                    features + i * PD_NUM_FEATURES);
 	}
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, started);
+	pg_atomic_fetch_add_u64(&job->compute_us,
+	                        INSTR_TIME_GET_MICROSEC(elapsed));
+	pg_atomic_fetch_add_u64(&job->computed, end - start);
 	pg_write_barrier(); /* the features before the flag */
 	pg_atomic_write_u32(&job_done_flags(job)[start / CHUNK], 1);
 	ConditionVariableBroadcast(&job->chunk_done);
@@ -127,6 +148,8 @@ init_job(FeatureJob *job, const pg_uuid_t *ids, TimestampTz as_of, int n)
 	job->n = n;
 	pg_atomic_init_u32(&job->next, 0);
 	ConditionVariableInit(&job->chunk_done);
+	pg_atomic_init_u64(&job->computed, 0);
+	pg_atomic_init_u64(&job->compute_us, 0);
 	memcpy(job_ids(job), ids, sizeof(pg_uuid_t) * n);
 	for (int c = 0; c < n_chunks(n); c++)
 		pg_atomic_init_u32(&job_done_flags(job)[c], 0);
@@ -159,6 +182,48 @@ pd_features_start(const pg_uuid_t *ids, TimestampTz as_of, int n)
 	return fj;
 }
 
+/*
+ * Whether the leader, while a worker computes the chunk it needs, should
+ * compute one further on rather than wait. Always doing so, it computes
+ * about as many chunks as a worker and is then left alone scoring and
+ * writing its backlog at the end (on 2 cores, a sixth of assess_all's
+ * time). So it helps while what it has left (its own time per customer,
+ * over the customers not yet handed back) is less than what the workers
+ * have left (the features' time per customer, over the customers nobody
+ * has taken, shared among them); until both are measured, it helps.
+ */
+static bool
+leader_should_help(PdFeatureJob *fj)
+{
+	FeatureJob *job = fj->job;
+	int workers = fj->pcxt != NULL ? fj->pcxt->nworkers_launched : 0;
+	uint64 computed = pg_atomic_read_u64(&job->computed);
+	int untaken = job->n - Min((int) pg_atomic_read_u32(&job->next), job->n);
+	double leader_left, workers_left;
+
+	if (workers == 0 || computed == 0 || fj->consumed == 0)
+		return true;
+	leader_left =
+	    (double) fj->consume_us / fj->consumed * (job->n - fj->returned_upto);
+	workers_left = (double) pg_atomic_read_u64(&job->compute_us) / computed *
+	               untaken / workers;
+	return leader_left < workers_left;
+}
+
+/* The caller's time since the last wait returned, for leader_should_help. */
+static void
+count_caller_time(PdFeatureJob *fj)
+{
+	instr_time now;
+
+	if (INSTR_TIME_IS_ZERO(fj->returned_at))
+		return;
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, fj->returned_at);
+	fj->consume_us += INSTR_TIME_GET_MICROSEC(now);
+	fj->consumed += fj->returned_upto - fj->returned_from;
+}
+
 const double *
 pd_features_wait(PdFeatureJob *fj, int upto)
 {
@@ -166,21 +231,26 @@ pd_features_wait(PdFeatureJob *fj, int upto)
 	pg_atomic_uint32 *done = job_done_flags(job);
 
 	Assert(upto <= job->n);
+	count_caller_time(fj);
 	while (fj->ready < upto)
 	{
+		bool needed_untaken;
+
 		if (pg_atomic_read_u32(&done[fj->ready / CHUNK]))
 		{
 			pg_read_barrier(); /* the flag before the features */
 			fj->ready = Min(fj->ready + CHUNK, job->n);
 			continue;
 		}
-		if (take_chunk(job))
+		needed_untaken = (int) pg_atomic_read_u32(&job->next) <= fj->ready;
+		if ((needed_untaken || leader_should_help(fj)) && take_chunk(job))
 			continue;
+
 		/*
-		 * Every chunk is taken: a worker is finishing the one needed. A
-		 * worker's ERROR or FATAL reaches this backend as an interrupt,
-		 * which the sleep serves (and rethrows); a worker killed otherwise
-		 * takes the whole server through crash recovery.
+		 * A worker is computing the chunk needed. A worker's ERROR or
+		 * FATAL reaches this backend as an interrupt, which the sleep
+		 * serves (and rethrows); a worker killed otherwise takes the whole
+		 * server through crash recovery.
 		 */
 		ConditionVariablePrepareToSleep(&job->chunk_done);
 		while (!pg_atomic_read_u32(&done[fj->ready / CHUNK]))
@@ -188,6 +258,9 @@ pd_features_wait(PdFeatureJob *fj, int upto)
 			                            PG_WAIT_EXTENSION);
 		ConditionVariableCancelSleep();
 	}
+	fj->returned_from = fj->returned_upto;
+	fj->returned_upto = upto;
+	INSTR_TIME_SET_CURRENT(fj->returned_at);
 	return job_features(job);
 }
 

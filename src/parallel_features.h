@@ -21,8 +21,9 @@ extern int pd_assess_parallel_workers;
  * and nothing written to a table the features read). pd_features_wait
  * returns the features (PD_NUM_FEATURES doubles a customer, valid until
  * pd_features_finish) once those of the first 'upto' customers are
- * computed, computing chunks itself meanwhile. Without workers, the
- * backend computes them as they are waited for.
+ * computed, computing chunks itself meanwhile as long as that does not
+ * leave it with more of its own work than the workers have left. Without
+ * workers, the backend computes them as they are waited for.
  */
 typedef struct PdFeatureJob PdFeatureJob;
 extern PdFeatureJob *pd_features_start(const pg_uuid_t *ids, TimestampTz as_of,
