@@ -16,7 +16,11 @@
  * remembers them while the model stays loaded, and sums them in XGBoost's
  * order. Every number is XGBoost's; only the grouping is ours. For a model
  * of 300 trees of depth 3 a tree has at most 128 signatures, so after the
- * first batch almost no row needs XGBoost's recursion.
+ * first batch almost no row needs XGBoost's recursion. A tree gives
+ * contributions only to the features it splits on, so an entry keeps only
+ * those (a few floats, not 31: the entries then stay in the cache), and the
+ * others' sums are left alone: adding XGBoost's 0 to a float sum that
+ * started at +0 never changes it.
  *
  * Trust but verify: every VERIFY_EVERY rows one row goes through XGBoost
  * over the whole model and must agree bit for bit; if it ever does not, a
@@ -40,13 +44,9 @@
 
 #define NCOL         (PD_NUM_FEATURES + 1)
 #define MAX_SPLITS   64        /* a signature has one bit per split */
-#define MAX_ENTRIES  (1 << 18) /* remembered (tree, signature): 32 MB */
+#define MAX_VALUES   (1 << 23) /* floats of remembered entries: 32 MB */
 #define VERIFY_EVERY 2000      /* rows between two checks against XGBoost */
 #define BLOCK        256       /* rows summed together */
-#define STRIDE       32        /* floats an entry takes: the features, 0 */
-
-/* four floats added lane by lane (GCC and clang vector extension) */
-typedef float Floats4 __attribute__((vector_size(16)));
 
 typedef struct Split
 {
@@ -58,7 +58,10 @@ typedef struct Split
 typedef struct ShapTree
 {
 	int nsplits;
-	Split *splits;       /* the splits reachable from the root */
+	Split *splits;                   /* the splits reachable from the root */
+	int nfeatures;                   /* the distinct features they split on */
+	uint8 features[PD_NUM_FEATURES]; /* ascending */
+	bool splits_on[PD_NUM_FEATURES];
 	BoosterHandle slice; /* this tree alone, made on first need */
 	/* signature -> entry, open addressing, capacity a power of two */
 	uint64 *keys;
@@ -74,10 +77,11 @@ typedef struct ShapModel
 	int ntrees;
 	ShapTree *trees;
 	bool have_bias;
-	float bias;    /* the bias column, the same for every row */
-	float *values; /* entry e: PD_NUM_FEATURES floats from e * STRIDE */
-	int nentries;
-	int capacity;
+	float bias; /* the bias column, the same for every row */
+	/* entry e of tree t: t's nfeatures floats from values + e */
+	float *values;
+	int nvalues;
+	int capacity; /* of values */
 	int64 rows_since_check;
 	int64 checks;
 } ShapModel;
@@ -179,9 +183,14 @@ read_tree(json_object *tree, ShapTree *out)
 		    json_object_array_get_idx(default_left, node));
 		if (s->feature < 0 || s->feature >= PD_NUM_FEATURES)
 			return false;
+		out->splits_on[s->feature] = true;
 		stack[top++] = int_at(right, node);
 		stack[top++] = l;
 	}
+	out->nfeatures = 0;
+	for (int f = 0; f < PD_NUM_FEATURES; f++)
+		if (out->splits_on[f])
+			out->features[out->nfeatures++] = f;
 	out->capacity = 16;
 	out->count = 0;
 	out->keys = palloc(sizeof(uint64) * out->capacity);
@@ -255,8 +264,8 @@ shap_model(BoosterHandle booster, uint64 generation)
 		cb->func = free_slices;
 		cb->arg = m;
 		MemoryContextRegisterResetCallback(shap_cxt, cb);
-		m->capacity = 1024;
-		m->values = palloc(sizeof(float) * STRIDE * m->capacity);
+		m->capacity = 8192;
+		m->values = palloc(sizeof(float) * m->capacity);
 	}
 	MemoryContextSwitchTo(old);
 	model = m;
@@ -320,6 +329,7 @@ static int32
 entry_of(ShapModel *m, ShapTree *t, uint64 sig, bool *fresh)
 {
 	uint32 s = slot_of(sig, t->capacity);
+	int32 e = m->nvalues;
 
 	*fresh = false;
 	for (;; s = (s + 1) & (t->capacity - 1))
@@ -329,17 +339,18 @@ entry_of(ShapModel *m, ShapTree *t, uint64 sig, bool *fresh)
 		if (t->keys[s] == sig)
 			return t->entries[s];
 	}
-	if (m->nentries == m->capacity)
+	if (m->nvalues + t->nfeatures > m->capacity)
 	{
 		m->capacity *= 2;
-		m->values = repalloc(m->values, sizeof(float) * STRIDE * m->capacity);
+		m->values = repalloc(m->values, sizeof(float) * m->capacity);
 	}
+	m->nvalues += t->nfeatures;
 	t->keys[s] = sig;
-	t->entries[s] = m->nentries;
+	t->entries[s] = e;
 	*fresh = true;
 	if (2 * ++t->count > t->capacity)
 		grow_table(t);
-	return m->nentries++;
+	return e;
 }
 
 /* Forgets every signature (a bound on memory), keeping trees and slices. */
@@ -351,7 +362,7 @@ forget_signatures(ShapModel *m)
 		memset(m->trees[j].entries, -1, sizeof(int32) * m->trees[j].capacity);
 		m->trees[j].count = 0;
 	}
-	m->nentries = 0;
+	m->nvalues = 0;
 }
 
 /* XGBoost's contributions of tree j alone for the rows 'which' of 'rows'. */
@@ -378,11 +389,28 @@ tree_contributions(ShapTree *t, int j, BoosterHandle booster,
 }
 
 /*
+ * A fresh entry of tree t from XGBoost's contributions of one row: the
+ * features t splits on. False if XGBoost gave any other feature anything
+ * but 0 (then the grouping does not hold for this model).
+ */
+static bool
+fill_entry(const ShapTree *t, const float *contributions, float *entry)
+{
+	for (int f = 0; f < PD_NUM_FEATURES; f++)
+		if (!t->splits_on[f] && contributions[f] != 0)
+			return false;
+	for (int k = 0; k < t->nfeatures; k++)
+		entry[k] = contributions[t->features[k]];
+	return true;
+}
+
+/*
  * The grouped computation, a block of rows at a time: the block's sums and
  * one tree's entries stay in the first-level cache while the tree is added.
- * Any ERROR leaves half-made entries behind.
+ * False if a tree turned out to give contributions to a feature it does not
+ * split on. Any ERROR or false leaves half-made entries behind.
  */
-static void
+static bool
 grouped_contributions(ShapModel *m, BoosterHandle booster, const float *rows,
                       int nrow, float *out)
 {
@@ -390,7 +418,8 @@ grouped_contributions(ShapModel *m, BoosterHandle booster, const float *rows,
 	int *fresh_rows = palloc(sizeof(int) * BLOCK);
 	int32 *fresh_entries = palloc(sizeof(int32) * BLOCK);
 	float *fresh_values = palloc(sizeof(float) * NCOL * BLOCK);
-	float(*sums)[STRIDE] = palloc(sizeof(float) * STRIDE * BLOCK);
+	float(*sums)[PD_NUM_FEATURES] =
+	    palloc(sizeof(float) * PD_NUM_FEATURES * BLOCK);
 
 	for (int b = 0; b < nrow; b += BLOCK)
 	{
@@ -398,9 +427,9 @@ grouped_contributions(ShapModel *m, BoosterHandle booster, const float *rows,
 		const float *block = rows + b * PD_NUM_FEATURES;
 
 		/* a bound on memory; earlier blocks are summed already */
-		if (m->nentries + nb > MAX_ENTRIES)
+		if (m->nvalues + nb * PD_NUM_FEATURES > MAX_VALUES)
 			forget_signatures(m);
-		memset(sums, 0, sizeof(float) * STRIDE * nb);
+		memset(sums, 0, sizeof(float) * PD_NUM_FEATURES * nb);
 		for (int j = 0; j < m->ntrees; j++)
 		{
 			ShapTree *t = &m->trees[j];
@@ -423,33 +452,17 @@ grouped_contributions(ShapModel *m, BoosterHandle booster, const float *rows,
 				tree_contributions(t, j, booster, block, fresh_rows, nfresh,
 				                   fresh_values);
 				for (int i = 0; i < nfresh; i++)
-				{
-					float *v = m->values + fresh_entries[i] * STRIDE;
-
-					memcpy(v, fresh_values + i * NCOL,
-					       sizeof(float) * PD_NUM_FEATURES);
-					/* the padding: summed, never copied out */
-					v[PD_NUM_FEATURES] = 0;
-				}
+					if (!fill_entry(t, fresh_values + i * NCOL,
+					                m->values + fresh_entries[i]))
+						return false;
 			}
-			/*
-			 * XGBoost's order: per row, tree after tree, in float, from 0.
-			 * Four lanes at a time (STRIDE columns, the last one 0): each
-			 * lane is the same IEEE float addition.
-			 */
+			/* XGBoost's order: per row, tree after tree, in float, from 0 */
 			for (int r = 0; r < nb; r++)
 			{
-				const float *v = m->values + entry[r] * STRIDE;
+				const float *v = m->values + entry[r];
 
-				for (int c = 0; c < STRIDE; c += 4)
-				{
-					Floats4 a, x;
-
-					memcpy(&a, &sums[r][c], sizeof(a));
-					memcpy(&x, v + c, sizeof(x));
-					a += x;
-					memcpy(&sums[r][c], &a, sizeof(a));
-				}
+				for (int k = 0; k < t->nfeatures; k++)
+					sums[r][t->features[k]] += v[k];
 			}
 		}
 		for (int r = 0; r < nb; r++)
@@ -461,6 +474,7 @@ grouped_contributions(ShapModel *m, BoosterHandle booster, const float *rows,
 	pfree(fresh_entries);
 	pfree(fresh_values);
 	pfree(sums);
+	return true;
 }
 
 /*
@@ -502,12 +516,15 @@ pd_batch_contributions(BoosterHandle booster, uint64 generation,
 	}
 	PG_TRY();
 	{
-		grouped_contributions(m, booster, rows, nrow, contributions);
+		bool grouped =
+		    grouped_contributions(m, booster, rows, nrow, contributions);
+
 		for (int i = 0; i < nrow; i++)
 			contributions[i * NCOL + PD_NUM_FEATURES] = m->bias;
-		if (!m->have_bias || m->rows_since_check + nrow >= VERIFY_EVERY)
+		if (!grouped || !m->have_bias ||
+		    m->rows_since_check + nrow >= VERIFY_EVERY)
 		{
-			if (!check_row(m, booster, rows, nrow, contributions))
+			if (!grouped || !check_row(m, booster, rows, nrow, contributions))
 			{
 				m->usable = false;
 				ereport(WARNING,
