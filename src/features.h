@@ -23,4 +23,17 @@ extern void pd_compute_features(const pg_uuid_t *customer_id,
                                 TimestampTz as_of,
                                 double out[PD_NUM_FEATURES]);
 
+/*
+ * The same for many customers: the reader opens its index scans once and
+ * moves them from customer to customer (for a batch, in the caller's
+ * memory context, until closed).
+ */
+typedef struct PdFeatureReader PdFeatureReader;
+extern PdFeatureReader *pd_feature_reader_open(void);
+extern void pd_feature_reader_compute(PdFeatureReader *r,
+                                      const pg_uuid_t *customer_id,
+                                      TimestampTz as_of,
+                                      double out[PD_NUM_FEATURES]);
+extern void pd_feature_reader_close(PdFeatureReader *r);
+
 #endif

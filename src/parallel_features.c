@@ -108,17 +108,20 @@ take_chunk(FeatureJob *job)
 	double *features = job_features(job);
 	int end;
 	instr_time started, elapsed;
+	PdFeatureReader *reader;
 
 	if (start >= (uint32) job->n)
 		return false;
 	end = Min((int) start + CHUNK, job->n);
 	INSTR_TIME_SET_CURRENT(started);
+	reader = pd_feature_reader_open();
 	for (int i = start; i < end; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		pd_compute_features(&ids[i], job->as_of,
-		                    features + i * PD_NUM_FEATURES);
+		pd_feature_reader_compute(reader, &ids[i], job->as_of,
+		                          features + i * PD_NUM_FEATURES);
 	}
+	pd_feature_reader_close(reader);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, started);
 	pg_atomic_fetch_add_u64(&job->compute_us,

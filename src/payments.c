@@ -89,21 +89,26 @@ payment_columns(const PdSchema *s, AttrNumber *columns)
 }
 
 void
-pd_compute_payment_features(const PdSchema *s, const pg_uuid_t *customer_id,
-                            DateADT today, double *out,
-                            bool *bill_lateness_over_5)
+pd_open_payment_scan(PdRangeScan *rs, const PdSchema *s)
 {
-	PaymentTotals p = {0};
-	PdRangeScan rs;
 	AttrNumber columns[N_PAYMENT_COLUMNS];
 
-	pd_range_scan_begin(&rs, s->payments, s->payments_due_idx, customer_id,
-	                    F_DATE_GE, DateADTGetDatum(today - 180), F_DATE_LT,
-	                    DateADTGetDatum(today), payment_columns(s, columns),
-	                    N_PAYMENT_COLUMNS);
-	while (pd_range_scan_next(&rs))
-		add_payment(&p, s, rs.slot, today);
-	pd_range_scan_end(&rs);
+	pd_range_scan_open(rs, s->payments, s->payments_due_idx, 3,
+	                   payment_columns(s, columns), N_PAYMENT_COLUMNS);
+}
+
+void
+pd_compute_payment_features(PdRangeScan *rs, const PdSchema *s,
+                            const pg_uuid_t *customer_id, DateADT today,
+                            double *out, bool *bill_lateness_over_5)
+{
+	PaymentTotals p = {0};
+
+	pd_range_scan_rescan(rs, customer_id, F_DATE_GE,
+	                     DateADTGetDatum(today - 180), F_DATE_LT,
+	                     DateADTGetDatum(today));
+	while (pd_range_scan_next(rs))
+		add_payment(&p, s, rs->slot, today);
 
 	out[16] =
 	    p.n_nonloan_90

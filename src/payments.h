@@ -11,11 +11,15 @@
 
 #include "schema.h"
 
+/* Opens 'rs' on payments_due_idx for pd_compute_payment_features. */
+extern void pd_open_payment_scan(PdRangeScan *rs, const PdSchema *s);
+
 /*
- * Fills out[16..20] for the payments due in [today - 180, today); sets
- * *bill_lateness_over_5 from exact integers (feature 31's threshold).
+ * Fills out[16..20] for the payments due in [today - 180, today), read
+ * through 'rs' (pd_open_payment_scan); sets *bill_lateness_over_5 from
+ * exact integers (feature 31's threshold).
  */
-extern void pd_compute_payment_features(const PdSchema *s,
+extern void pd_compute_payment_features(PdRangeScan *rs, const PdSchema *s,
                                         const pg_uuid_t *customer_id,
                                         DateADT today, double *out,
                                         bool *bill_lateness_over_5);

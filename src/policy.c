@@ -233,10 +233,12 @@ static void
 score_batch(Assessment *batch, int n, int *model_id)
 {
 	BoosterHandle booster = pd_active_booster(model_id);
+	PdFeatureReader *reader = pd_feature_reader_open();
 
 	for (int i = 0; i < n; i++)
-		pd_compute_features(&batch[i].customer_id, batch[i].as_of,
-		                    batch[i].features);
+		pd_feature_reader_compute(reader, &batch[i].customer_id,
+		                          batch[i].as_of, batch[i].features);
+	pd_feature_reader_close(reader);
 	predict_batch(batch, n, booster);
 }
 

@@ -180,28 +180,17 @@ map_covered_columns(PdRangeScan *rs, const AttrNumber *columns, int ncolumns)
 }
 
 void
-pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
-                    const pg_uuid_t *customer_id, RegProcedure ge_proc,
-                    Datum lower, RegProcedure lt_proc, Datum upper,
-                    const AttrNumber *columns, int ncolumns)
+pd_range_scan_open(PdRangeScan *rs, Oid heap, Oid index, int nkeys,
+                   const AttrNumber *columns, int ncolumns)
 {
-	ScanKeyData keys[3];
-	int nkeys = 0;
-
-	ScanKeyInit(&keys[nkeys++], 1, BTEqualStrategyNumber, F_UUID_EQ,
-	            UUIDPGetDatum(customer_id));
-	if (OidIsValid(ge_proc))
-		ScanKeyInit(&keys[nkeys++], 2, BTGreaterEqualStrategyNumber, ge_proc,
-		            lower);
-	if (OidIsValid(lt_proc))
-		ScanKeyInit(&keys[nkeys++], 2, BTLessStrategyNumber, lt_proc, upper);
-
 	rs->heap = table_open(heap, AccessShareLock);
 	rs->index = index_open(index, AccessShareLock);
 	rs->heap_slot = table_slot_create(rs->heap, NULL);
 	rs->slot = rs->heap_slot;
 	rs->index_slot = NULL;
 	rs->vm_buffer = InvalidBuffer;
+	rs->cxt = CurrentMemoryContext;
+	rs->nkeys = nkeys;
 	rs->scan =
 	    index_beginscan(rs->heap, rs->index, GetActiveSnapshot(), nkeys, 0);
 	if (map_covered_columns(rs, columns, ncolumns))
@@ -210,7 +199,43 @@ pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
 		                                          &TTSOpsVirtual);
 		rs->scan->xs_want_itup = true;
 	}
+}
+
+void
+pd_range_scan_rescan(PdRangeScan *rs, const pg_uuid_t *customer_id,
+                     RegProcedure ge_proc, Datum lower, RegProcedure lt_proc,
+                     Datum upper)
+{
+	ScanKeyData keys[3];
+	int nkeys = 0;
+	MemoryContext caller;
+
+	ScanKeyInit(&keys[nkeys++], 1, BTEqualStrategyNumber, F_UUID_EQ,
+	            UUIDPGetDatum(customer_id));
+	if (OidIsValid(ge_proc))
+		ScanKeyInit(&keys[nkeys++], 2, BTGreaterEqualStrategyNumber, ge_proc,
+		            lower);
+	if (OidIsValid(lt_proc))
+		ScanKeyInit(&keys[nkeys++], 2, BTLessStrategyNumber, lt_proc, upper);
+	/* the index AM keeps as many keys as the scan was opened for */
+	if (nkeys != rs->nkeys)
+		elog(ERROR, "range scan opened for %d keys, rescanned with %d",
+		     rs->nkeys, nkeys);
+	caller = MemoryContextSwitchTo(rs->cxt);
 	index_rescan(rs->scan, keys, nkeys, NULL, 0);
+	MemoryContextSwitchTo(caller);
+}
+
+void
+pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
+                    const pg_uuid_t *customer_id, RegProcedure ge_proc,
+                    Datum lower, RegProcedure lt_proc, Datum upper,
+                    const AttrNumber *columns, int ncolumns)
+{
+	int nkeys = 1 + OidIsValid(ge_proc) + OidIsValid(lt_proc);
+
+	pd_range_scan_open(rs, heap, index, nkeys, columns, ncolumns);
+	pd_range_scan_rescan(rs, customer_id, ge_proc, lower, lt_proc, upper);
 }
 
 /* The caller's columns of the index tuple just read, as a virtual row. */
@@ -241,8 +266,8 @@ store_index_row(PdRangeScan *rs)
  * every tuple on the heap page is visible to all, the heap otherwise (rows
  * written since the last vacuum).
  */
-bool
-pd_range_scan_next(PdRangeScan *rs)
+static bool
+range_scan_next(PdRangeScan *rs)
 {
 	ItemPointer tid;
 
@@ -265,8 +290,23 @@ pd_range_scan_next(PdRangeScan *rs)
 	return false;
 }
 
+/*
+ * In the scan's own context: the index AM allocates what it keeps for the
+ * rest of the scan (btree's killed items) in the current one, and a caller
+ * reading many customers resets its own between them.
+ */
+bool
+pd_range_scan_next(PdRangeScan *rs)
+{
+	MemoryContext caller = MemoryContextSwitchTo(rs->cxt);
+	bool found = range_scan_next(rs);
+
+	MemoryContextSwitchTo(caller);
+	return found;
+}
+
 void
-pd_range_scan_end(PdRangeScan *rs)
+pd_range_scan_close(PdRangeScan *rs)
 {
 	index_endscan(rs->scan);
 	if (BufferIsValid(rs->vm_buffer))
@@ -276,6 +316,12 @@ pd_range_scan_end(PdRangeScan *rs)
 		ExecDropSingleTupleTableSlot(rs->index_slot);
 	index_close(rs->index, AccessShareLock);
 	table_close(rs->heap, AccessShareLock);
+}
+
+void
+pd_range_scan_end(PdRangeScan *rs)
+{
+	pd_range_scan_close(rs);
 }
 
 void
@@ -299,39 +345,43 @@ pd_check_table_readable(Oid relid)
 }
 
 PdCustomer
-pd_read_customer(const PdSchema *s, const pg_uuid_t *customer_id)
+pd_read_customer_from(PdRangeScan *rs, const PdSchema *s,
+                      const pg_uuid_t *customer_id)
 {
-	PdRangeScan rs;
 	PdCustomer c;
-	bool found;
+	TupleTableSlot *slot;
+	bool isnull;
 
-	pd_range_scan_begin(&rs, s->customers, s->customers_pkey, customer_id,
-	                    InvalidOid, 0, InvalidOid, 0, NULL, 0);
-	found = pd_range_scan_next(&rs);
-	if (found)
-	{
-		TupleTableSlot *slot = rs.slot;
-		bool isnull;
-
-		c.income = pd_numeric_to_cents(
-		    slot_getattr(slot, s->cust_monthly_income, &isnull));
-		c.salary_day =
-		    DatumGetInt16(slot_getattr(slot, s->cust_salary_day, &isnull));
-		c.opened_at = DatumGetTimestampTz(
-		    slot_getattr(slot, s->cust_opened_at, &isnull));
-		c.opening = pd_numeric_to_cents(
-		    slot_getattr(slot, s->cust_opening_balance, &isnull));
-		c.min_balance = pd_numeric_to_cents(
-		    slot_getattr(slot, s->cust_min_balance, &isnull));
-	}
-	pd_range_scan_end(&rs);
-
-	if (!found)
+	pd_range_scan_rescan(rs, customer_id, InvalidOid, 0, InvalidOid, 0);
+	if (!pd_range_scan_next(rs))
 		ereport(ERROR,
 		        (errcode(ERRCODE_NO_DATA_FOUND),
 		         errmsg("customer %s does not exist",
 		                DatumGetCString(DirectFunctionCall1(
 		                    uuid_out, UUIDPGetDatum(customer_id)))),
 		         errhint("Insert it into pre_delinquency.customers first.")));
+	slot = rs->slot;
+	c.income = pd_numeric_to_cents(
+	    slot_getattr(slot, s->cust_monthly_income, &isnull));
+	c.salary_day =
+	    DatumGetInt16(slot_getattr(slot, s->cust_salary_day, &isnull));
+	c.opened_at =
+	    DatumGetTimestampTz(slot_getattr(slot, s->cust_opened_at, &isnull));
+	c.opening = pd_numeric_to_cents(
+	    slot_getattr(slot, s->cust_opening_balance, &isnull));
+	c.min_balance =
+	    pd_numeric_to_cents(slot_getattr(slot, s->cust_min_balance, &isnull));
+	return c;
+}
+
+PdCustomer
+pd_read_customer(const PdSchema *s, const pg_uuid_t *customer_id)
+{
+	PdRangeScan rs;
+	PdCustomer c;
+
+	pd_range_scan_open(&rs, s->customers, s->customers_pkey, 1, NULL, 0);
+	c = pd_read_customer_from(&rs, s, customer_id);
+	pd_range_scan_close(&rs);
 	return c;
 }

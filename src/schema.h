@@ -92,6 +92,13 @@ extern PdCustomer pd_read_customer(const PdSchema *s,
  * page the visibility map says is all-visible comes from the index alone,
  * as an index-only scan would, in a virtual slot where only those columns
  * are set; other rows are fetched from the heap as usual.
+ *
+ * pd_range_scan_begin / _end read one customer's range. A caller reading
+ * the same index for many customers opens the scan once
+ * (pd_range_scan_open, for the number of keys every range will have: 1 +
+ * one per bound) and moves it from range to range with
+ * pd_range_scan_rescan: the relations, slots and the index AM's scan state
+ * are set up once, not per customer.
  */
 typedef struct PdRangeScan
 {
@@ -102,6 +109,8 @@ typedef struct PdRangeScan
 	struct TupleTableSlot *heap_slot;  /* rows fetched from the heap */
 	struct TupleTableSlot *index_slot; /* rows read from the index, or NULL */
 	Buffer vm_buffer;
+	MemoryContext cxt; /* where it was opened: the index AM's state */
+	int nkeys;
 	int ncovered;
 	AttrNumber covered_heap_attno[INDEX_MAX_KEYS];
 	int covered_index_col[INDEX_MAX_KEYS];
@@ -114,6 +123,17 @@ extern void pd_range_scan_begin(PdRangeScan *rs, Oid heap, Oid index,
                                 const AttrNumber *columns, int ncolumns);
 extern bool pd_range_scan_next(PdRangeScan *rs);
 extern void pd_range_scan_end(PdRangeScan *rs);
+
+extern void pd_range_scan_open(PdRangeScan *rs, Oid heap, Oid index, int nkeys,
+                               const AttrNumber *columns, int ncolumns);
+extern void pd_range_scan_rescan(PdRangeScan *rs, const pg_uuid_t *customer_id,
+                                 RegProcedure ge_proc, Datum lower,
+                                 RegProcedure lt_proc, Datum upper);
+extern void pd_range_scan_close(PdRangeScan *rs);
+
+/* pd_read_customer through 'rs', customers_pkey opened for one key. */
+extern PdCustomer pd_read_customer_from(PdRangeScan *rs, const PdSchema *s,
+                                        const pg_uuid_t *customer_id);
 
 /* ERROR unless the current user may read the table and it has no RLS. */
 extern void pd_check_table_readable(Oid relid);
