@@ -167,11 +167,12 @@ top_features_json(const Assessment *a)
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < TOP_FEATURES; i++)
 	{
+		/* keys in jsonb's order (shorter first): nothing left to sort */
 		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		pd_jsonb_push_string(&state, "feature",
-		                     pd_feature_name_list[order[i]]);
 		pd_jsonb_push_key(&state, "value");
 		push_json_number(&state, a->features[order[i]]);
+		pd_jsonb_push_string(&state, "feature",
+		                     pd_feature_name_list[order[i]]);
 		pd_jsonb_push_key(&state, "contribution");
 		push_json_number(&state, (double) a->contributions[order[i]]);
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);

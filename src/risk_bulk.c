@@ -370,22 +370,23 @@ prediction_event(int64 score_id, const PdRiskRow *r, const char *customer_id,
 	JsonbValue features;
 	MemoryContext caller = pd_jsonb_scratch_begin();
 
+	/* keys in jsonb's order (shorter first, then bytewise): no sorting */
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	pd_jsonb_push_string(&state, "event_id", psprintf(INT64_FORMAT, score_id));
-	pd_jsonb_push_string(&state, "customer_id", customer_id);
+	push_number(&state, "model_id", psprintf("%d", model_id));
+	push_time(&state, "timestamp", scored_at);
+	push_time(&state, "event_time", now);
+	pd_jsonb_push_string(&state, "event_type", "prediction");
+	pd_jsonb_push_string(&state, "risk_level", r->level);
 	push_number(&state, "risk_score",
 	            DatumGetCString(
 	                DirectFunctionCall1(float8out, Float8GetDatum(r->score))));
-	pd_jsonb_push_string(&state, "risk_level", r->level);
+	pd_jsonb_push_string(&state, "customer_id", customer_id);
 	pd_jsonb_push_key(&state, "top_features");
 	features.type = jbvBinary;
 	features.val.binary.data = &top->root;
 	features.val.binary.len = VARSIZE(top) - VARHDRSZ;
 	pushJsonbValue(&state, WJB_VALUE, &features);
-	push_number(&state, "model_id", psprintf("%d", model_id));
-	push_time(&state, "timestamp", scored_at);
-	push_time(&state, "event_time", now);
-	pd_jsonb_push_string(&state, "event_type", "prediction");
 	return pd_jsonb_scratch_finish(
 	    pushJsonbValue(&state, WJB_END_OBJECT, NULL), caller);
 }
