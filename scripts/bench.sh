@@ -152,6 +152,10 @@ if [ "$quick" = 0 ]; then
 	read -r e_calls e_p50 e_p99 e_mean e_rows < <(time_calls pd_bench_1y explain)
 	say "the same customers with 5 years of history"
 	generate_bank pd_bench_5y "$BENCH_CUSTOMERS" 1825 7
+	# The ratio compares the two banks timed back to back, 1y again just
+	# before 5y: the machine's pace moved by 1.5x between the first 1y run
+	# and the 5y one, minutes apart, and made a 1.05 ratio read 1.70.
+	read -r _ f1b_p50 _ < <(time_calls pd_bench_1y features)
 	read -r f5_calls f5_p50 f5_p99 f5_mean f5_rows < <(time_calls pd_bench_5y features)
 
 	say "assess_all over a book of $BENCH_BOOK customers (1 year of history)"
@@ -428,7 +432,8 @@ if [ "$quick" = 0 ]; then
 	row "score_customer 1y" "$s_calls" "$s_p50" "$s_p99" "$s_mean" "$s_rows"
 	row "explain_customer 1y" "$e_calls" "$e_p50" "$e_p99" "$e_mean" "$e_rows"
 	echo
-	printf '%-36s %10.2f   (target <= 1.5)\n' "features 5y / 1y (p50)" "$(awk -v a="$f5_p50" -v b="$f1_p50" 'BEGIN { print a / b }')"
+	printf '%-36s %10.2f   (target <= 1.5; 1y timed again just before 5y: %s ms)\n' "features 5y / 1y (p50)" \
+		"$(awk -v a="$f5_p50" -v b="$f1b_p50" 'BEGIN { print a / b }')" "$f1b_p50"
 	printf '%-36s %10.4f   (target <= 0.15 ms)\n' "customer_features p50, 1y (ms)" "$f1_p50"
 	printf '%-36s %10.4f   (target <= 0.2 ms)\n' "score_customer p50 (ms)" "$s_p50"
 	printf '%-36s %10.4f   (target <= 1 ms)\n' "score_customer p99 (ms)" "$s_p99"
