@@ -424,6 +424,10 @@ printf '\n%s, %s cores, %s, load average %s, %s\n' "$(date -u +%F)" "$(nproc)" "
 	"$(cut -d' ' -f1-3 /proc/loadavg)" "$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --version)"
 printf 'CPU reference (a fixed awk loop, best of 3): %s ms at the start, %s ms at the end\n' \
 	"$cpu_reference_start" "$(cpu_reference)"
+# huge pages change assess_all's figure (docs/OPERATIONS.md): say if the
+# clusters could have had them (huge_pages = try, the default)
+printf 'huge pages reserved on the machine: %s of 2 MB (shared_buffers of 1 GB needs about 520)\n' \
+	"$(awk '/^HugePages_Total/ { print $2 }' /proc/meminfo)"
 
 if [ "$quick" = 0 ]; then
 	printf '%-24s %8s %10s %10s %10s %14s\n' "per call" calls p50_ms p99_ms mean_ms txns_in_120d
