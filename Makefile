@@ -31,6 +31,9 @@ DOCS        = README.md
 REGRESS      = setup schema features edge_cases label synthetic scoring policy privileges security ingest training partitions covering assess_pipeline
 REGRESS_OPTS = --outputdir=build/regress \
                --load-extension=$(EXTENSION)
+# Concurrency (isolationtester): specs/*.spec, expected/*.out
+ISOLATION      = cooldown_race
+ISOLATION_OPTS = --outputdir=build/isolation --load-extension=$(EXTENSION)
 
 # no -Isrc: src/features.h would shadow glibc's <features.h>; quoted includes
 # find the headers beside each .c file.

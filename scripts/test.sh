@@ -37,8 +37,8 @@ build_and_install
 say "starting the scratch PostgreSQL on port $PD_PORT"
 start_scratch
 
-say "pg_regress"
-mkdir -p build/regress
+say "pg_regress and the isolation specs"
+mkdir -p build/regress build/isolation
 regress_log=build/regress/pg_regress.log
 make -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" >"$regress_log" 2>&1
 grep -E '^(test +)?[a-z_]+ +\.\.\. ' "$regress_log" | sed 's/^/    /'
@@ -46,8 +46,9 @@ while read -r name status; do
 	record "pg_regress $name" "$([ "$status" = ok ] && echo 0 || echo 1)"
 done < <(sed -nE 's/^(test +)?([a-z_]+) +\.\.\. +(ok|FAILED|failed).*/\2 \3/p' "$regress_log")
 if grep -q FAILED "$regress_log" || ! grep -q 'tests passed' "$regress_log"; then
-	[ -f build/regress/regression.diffs ] && head -60 build/regress/regression.diffs
-	echo "    (full diff: build/regress/regression.diffs)"
+	for diffs in build/regress/regression.diffs build/isolation/regression.diffs; do
+		[ -f "$diffs" ] && head -60 "$diffs" && echo "    (full diff: $diffs)"
+	done
 fi
 
 say "reference cross-check: C engine vs the pure-SQL reference of FEATURES.md"

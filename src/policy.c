@@ -321,23 +321,39 @@ record_risk_scores(const Assessment *batch, int n, const RiskLevels *levels,
 }
 
 /*
- * An intervention for each customer whose level has an enabled policy,
- * unless one of the same or a higher level was created within the cooldown
- * (an escalation is never held back). Set-based: one statement per batch.
- * Returns how many were created.
+ * The customers an intervention may be created for (their level's severity
+ * above 0), collected in 'cxt' before they are inserted: assess_all
+ * collects the whole book's and inserts them at the end, so its cooldown
+ * locks are held only for that last step.
  */
-static uint64
-record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
+typedef struct Candidates
 {
-	Oid types[5] = {UUIDARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	                INT4OID};
-	Datum args[5];
-	Datum *ids = palloc(sizeof(Datum) * n);
-	Datum *scores = palloc(sizeof(Datum) * n);
-	Datum *level_names = palloc(sizeof(Datum) * n);
-	Datum *factors = palloc(sizeof(Datum) * n);
-	int m = 0;
-	static SPIPlanPtr plan = NULL;
+	MemoryContext cxt;
+	int n;
+	int cap;
+	Datum *ids;     /* uuid */
+	Datum *scores;  /* float8 */
+	Datum *levels;  /* text */
+	Datum *factors; /* text: the top risk factors, comma-separated */
+} Candidates;
+
+static void
+init_candidates(Candidates *c, MemoryContext cxt)
+{
+	c->cxt = cxt;
+	c->n = 0;
+	c->cap = 64;
+	c->ids = MemoryContextAlloc(cxt, sizeof(Datum) * c->cap);
+	c->scores = MemoryContextAlloc(cxt, sizeof(Datum) * c->cap);
+	c->levels = MemoryContextAlloc(cxt, sizeof(Datum) * c->cap);
+	c->factors = MemoryContextAlloc(cxt, sizeof(Datum) * c->cap);
+}
+
+static void
+add_candidates(Candidates *c, const Assessment *batch, int n,
+               const RiskLevels *levels)
+{
+	MemoryContext caller = MemoryContextSwitchTo(c->cxt);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -345,24 +361,76 @@ record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
 
 		if (levels->severity[level] == 0)
 			continue; /* the lowest level never triggers anything */
-		ids[m] = UUIDPGetDatum(&batch[i].customer_id);
-		scores[m] = Float8GetDatum((double) batch[i].score);
-		level_names[m] = CStringGetTextDatum(levels->name[level]);
-		factors[m] = top_risk_factors(&batch[i]);
-		m++;
+		if (c->n == c->cap)
+		{
+			c->cap *= 2;
+			c->ids = repalloc(c->ids, sizeof(Datum) * c->cap);
+			c->scores = repalloc(c->scores, sizeof(Datum) * c->cap);
+			c->levels = repalloc(c->levels, sizeof(Datum) * c->cap);
+			c->factors = repalloc(c->factors, sizeof(Datum) * c->cap);
+		}
+		c->ids[c->n] =
+		    UUIDPGetDatum(memcpy(palloc(sizeof(pg_uuid_t)),
+		                         &batch[i].customer_id, sizeof(pg_uuid_t)));
+		c->scores[c->n] = Float8GetDatum((double) batch[i].score);
+		c->levels[c->n] = CStringGetTextDatum(levels->name[level]);
+		c->factors[c->n] = top_risk_factors(&batch[i]);
+		c->n++;
 	}
+	MemoryContextSwitchTo(caller);
+}
+
+/*
+ * The cooldown holds only if two transactions cannot both find no recent
+ * intervention for a customer and both create one (an ingest batch and a
+ * call from SQL, or assess_all). So the customers' rows are locked first,
+ * in one order, FOR NO KEY UPDATE: the weakest lock two lockers wait on
+ * each other for, and one that does not hold back the foreign-key checks of
+ * inserted transactions (FOR KEY SHARE). The check runs after, in a
+ * statement of its own: under READ COMMITTED it then sees what the
+ * transaction it waited for committed.
+ */
+static void
+lock_for_cooldown(Datum customer_ids)
+{
+	static SPIPlanPtr plan = NULL;
+
+	if (pd_execute_kept(&plan,
+	                    "SELECT FROM pre_delinquency.customers "
+	                    "WHERE customer_id = ANY($1) "
+	                    "ORDER BY customer_id FOR NO KEY UPDATE",
+	                    1, (Oid[]){UUIDARRAYOID}, &customer_ids, NULL,
+	                    false) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the customers for the cooldown");
+}
+
+/*
+ * An intervention for candidates [from, from + m) whose level has an
+ * enabled policy, unless one of the same or a higher level was created
+ * within the cooldown (an escalation is never held back). Set-based: one
+ * statement. Returns how many were created.
+ */
+static uint64
+insert_interventions(const Candidates *c, int from, int m)
+{
+	Oid types[5] = {UUIDARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	                INT4OID};
+	Datum args[5];
+	static SPIPlanPtr plan = NULL;
+
 	if (m == 0)
 		return 0;
-	args[0] = PointerGetDatum(
-	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[0] = PointerGetDatum(construct_array(c->ids + from, m, UUIDOID,
+	                                          UUID_LEN, false, TYPALIGN_CHAR));
 	args[1] = PointerGetDatum(construct_array(
-	    scores, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[2] = PointerGetDatum(
-	    construct_array(level_names, m, TEXTOID, -1, false, TYPALIGN_INT));
-	args[3] = PointerGetDatum(
-	    construct_array(factors, m, TEXTOID, -1, false, TYPALIGN_INT));
+	    c->scores + from, m, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(c->levels + from, m, TEXTOID, -1,
+	                                          false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(c->factors + from, m, TEXTOID,
+	                                          -1, false, TYPALIGN_INT));
 	args[4] = Int32GetDatum(pd_intervention_cooldown);
 
+	lock_for_cooldown(args[0]);
 	if (pd_execute_kept(
 	        &plan,
 	        "INSERT INTO pre_delinquency.interventions AS i "
@@ -394,6 +462,17 @@ record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
 	        5, types, args, NULL, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not record interventions");
 	return SPI_processed;
+}
+
+/* The interventions of one batch, at once. */
+static uint64
+record_interventions(const Assessment *batch, int n, const RiskLevels *levels)
+{
+	Candidates c;
+
+	init_candidates(&c, CurrentMemoryContext);
+	add_candidates(&c, batch, n, levels);
+	return insert_interventions(&c, 0, c.n);
 }
 
 /* SQL: assess_customer(customer_id) -------------------------------------- */
@@ -532,11 +611,12 @@ score_part(Assessment *part, int n, PdFeatureJob *job, BoosterHandle booster,
  * writes while workers scan: the workers read no table written here). Row
  * locks, nextval, new command ids and SPI writes are not allowed meanwhile:
  * the foreign key locks and identity values are taken before
- * (pd_risk_bulk_reserve), the interventions written after. Returns the
- * interventions created.
+ * (pd_risk_bulk_reserve). The customers an intervention may be created for
+ * go to 'candidates', for the end of assess_all.
  */
-static int64
-assess_part(Assessment *part, int n, const RiskLevels *levels)
+static void
+assess_part(Assessment *part, int n, const RiskLevels *levels,
+            Candidates *candidates)
 {
 	int model_id;
 	BoosterHandle booster = pd_active_booster(&model_id);
@@ -544,7 +624,6 @@ assess_part(Assessment *part, int n, const RiskLevels *levels)
 	pg_uuid_t *customers = palloc(sizeof(pg_uuid_t) * n);
 	PdRiskIds ids;
 	PdFeatureJob *job;
-	int64 triggered = 0;
 
 	for (int i = 0; i < n; i++)
 		customers[i] = part[i].customer_id;
@@ -557,15 +636,10 @@ assess_part(Assessment *part, int n, const RiskLevels *levels)
 
 	if (write_now)
 		CommandCounterIncrement();
-	for (int start = 0; start < n; start += ASSESS_PART / 4)
-	{
-		int m = Min(ASSESS_PART / 4, n - start);
-
-		if (!write_now)
-			record_risk_scores(part + start, m, levels, model_id, false);
-		triggered += record_interventions(part + start, m, levels);
-	}
-	return triggered;
+	for (int start = 0; start < n && !write_now; start += ASSESS_PART / 4)
+		record_risk_scores(part + start, Min(ASSESS_PART / 4, n - start),
+		                   levels, model_id, false);
+	add_candidates(candidates, part, n, levels);
 }
 
 PG_FUNCTION_INFO_V1(pd_assess_all);
@@ -580,10 +654,12 @@ pd_assess_all(PG_FUNCTION_ARGS)
 	int64 total;
 	int64 done = 0;
 	int64 triggered = 0;
+	Candidates candidates;
 
 	pd_require_argument(fcinfo, 0, "as_of");
 	as_of = PG_GETARG_TIMESTAMPTZ(0);
 	part = palloc(sizeof(Assessment) * ASSESS_PART);
+	init_candidates(&candidates, caller);
 
 	/* the risk levels once per statement, kept past this connection */
 	SPI_connect();
@@ -610,17 +686,29 @@ pd_assess_all(PG_FUNCTION_ARGS)
 		SPI_connect();
 		n = next_customers(part, ASSESS_PART, &last, as_of);
 		if (n > 0)
-			triggered += assess_part(part, n, &levels);
+			assess_part(part, n, &levels, &candidates);
 		SPI_finish();
 		if (n == 0)
 			break;
 		done += n;
 		if (total > ASSESS_PART)
-			ereport(NOTICE, (errmsg("assess_all: %lld of %lld customers, %lld "
-			                        "interventions",
-			                        (long long) done, (long long) total,
-			                        (long long) triggered)));
+			ereport(NOTICE, (errmsg("assess_all: %lld of %lld customers",
+			                        (long long) done, (long long) total)));
 	}
+
+	/*
+	 * The interventions last: they lock their customers until this
+	 * transaction ends (see lock_for_cooldown), and an ingest batch that
+	 * wants one of them waits, so not for the whole run.
+	 */
+	SPI_connect();
+	for (int start = 0; start < candidates.n; start += ASSESS_PART / 4)
+		triggered += insert_interventions(
+		    &candidates, start, Min(ASSESS_PART / 4, candidates.n - start));
+	SPI_finish();
+	if (total > ASSESS_PART)
+		ereport(NOTICE, (errmsg("assess_all: %lld interventions",
+		                        (long long) triggered)));
 	PG_RETURN_INT64(done);
 }
 
