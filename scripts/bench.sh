@@ -437,7 +437,7 @@ if [ "$quick" = 0 ]; then
 	row "explain_customer 1y" "$e_calls" "$e_p50" "$e_p99" "$e_mean" "$e_rows"
 	echo
 	printf '%-36s %10.2f   (target <= 1.5; 1y timed again just before 5y: %s ms)\n' "features 5y / 1y (p50)" \
-		"$(awk -v a="$f5_p50" -v b="$f1b_p50" 'BEGIN { print a / b }')" "$f1b_p50"
+		"$(awk -v a="$f5_p50" -v b="$f1b_p50" 'BEGIN { print a / b }')" "$(awk -v b="$f1b_p50" 'BEGIN { printf "%.4f", b }')"
 	printf '%-36s %10.4f   (target <= 0.15 ms)\n' "customer_features p50, 1y (ms)" "$f1_p50"
 	printf '%-36s %10.4f   (target <= 0.2 ms)\n' "score_customer p50 (ms)" "$s_p50"
 	printf '%-36s %10.4f   (target <= 1 ms)\n' "score_customer p99 (ms)" "$s_p99"
