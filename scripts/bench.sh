@@ -33,6 +33,11 @@
 # Ports (defaults stay clear of make test's): PD_PORT (per-call cluster),
 # PD_BENCH_PORT (the stream cluster, 55444), PD_BENCH_PEER_PORT (the peer's
 # service, 55450), PD_BENCH_BROKER_PORT (the broker, 0: the kernel picks).
+#
+# PD_BENCH_HUGE_PAGES=N (as root): N huge pages of 2 MB reserved for the run
+# (vm.nr_hugepages; the clusters the bench starts use them, huge_pages =
+# try; 1200 covers both), the machine's number put back at the end. Huge
+# pages change assess_all's and the ingest workers' figures (README).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$PD_ROOT"
@@ -59,6 +64,20 @@ if [ "$quick" = 1 ]; then
 else
 	STREAM_CUSTOMERS=$BENCH_CUSTOMERS STREAM_DAYS=365 INGEST_EVENTS=100000
 	PEER_AGREE=200 PEER_CALLS=100 PEER_BULK=200 PEER_EVENTS=1000 E2E_EVENTS=1000
+fi
+
+huge_pages_before=
+restore_huge_pages() {
+	if [ -n "$huge_pages_before" ]; then
+		sysctl -qw vm.nr_hugepages="$huge_pages_before"
+		huge_pages_before=
+	fi
+}
+if [ -n "${PD_BENCH_HUGE_PAGES:-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "PD_BENCH_HUGE_PAGES needs root (it sets vm.nr_hugepages)." >&2; exit 2; }
+	huge_pages_before=$(sysctl -n vm.nr_hugepages)
+	trap restore_huge_pages EXIT
+	sysctl -qw vm.nr_hugepages="$PD_BENCH_HUGE_PAGES"
 fi
 
 say "building and installing"
@@ -203,6 +222,7 @@ cleanup() {
 	# stopped; its banks stay for a look (make scratch-start)
 	[ "$quick" = 1 ] || scripts/pg_scratch.sh stop
 	rm -rf "$stream_dir"
+	restore_huge_pages
 }
 trap cleanup EXIT
 say "streaming: embedded broker, the workers, and the peer; $STREAM_CUSTOMERS customers"
