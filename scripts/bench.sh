@@ -74,6 +74,8 @@ restore_huge_pages() {
 	fi
 }
 if [ -n "${PD_BENCH_HUGE_PAGES:-}" ]; then
+	[[ $PD_BENCH_HUGE_PAGES =~ ^[0-9]+$ ]] ||
+		{ echo "PD_BENCH_HUGE_PAGES must be a number of 2 MB pages, e.g. 1200 (got '$PD_BENCH_HUGE_PAGES')." >&2; exit 2; }
 	[ "$(id -u)" -eq 0 ] || { echo "PD_BENCH_HUGE_PAGES needs root (it sets vm.nr_hugepages)." >&2; exit 2; }
 	huge_pages_before=$(sysctl -n vm.nr_hugepages)
 	trap restore_huge_pages EXIT

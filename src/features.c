@@ -772,11 +772,11 @@ pd_feature_reader_open(void)
 void
 pd_feature_reader_close(PdFeatureReader *r)
 {
-	pd_range_scan_close(&r->customers);
-	pd_range_scan_close(&r->salary);
-	pd_range_scan_close(&r->transactions);
-	pd_range_scan_close(&r->ledger);
-	pd_range_scan_close(&r->payments);
+	pd_range_scan_end(&r->customers);
+	pd_range_scan_end(&r->salary);
+	pd_range_scan_end(&r->transactions);
+	pd_range_scan_end(&r->ledger);
+	pd_range_scan_end(&r->payments);
 	MemoryContextDelete(r->cxt);
 }
 

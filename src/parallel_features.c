@@ -56,12 +56,14 @@ struct PdFeatureJob
 	ParallelContext *pcxt; /* NULL: the backend computes them all */
 	FeatureJob *job;       /* in pcxt's DSM segment, or palloc'd */
 
-	/* the caller's own time per customer, between two waits */
+	/*
+	 * The caller's own time per customer: outside the waits, its time for
+	 * the customers handed back before the last wait returned.
+	 */
 	instr_time returned_at; /* when the last wait returned; zero: never */
 	int returned_upto;      /* the 'upto' it returned for */
-	int returned_from;      /* the 'upto' of the wait before it */
-	uint64 consumed;        /* customers the caller has had back */
-	uint64 consume_us;      /* the caller's time outside waits for them */
+	int counted_upto;       /* customers consume_us is the time of */
+	uint64 consume_us;
 };
 
 static int
@@ -204,10 +206,10 @@ leader_should_help(PdFeatureJob *fj)
 	int untaken = job->n - Min((int) pg_atomic_read_u32(&job->next), job->n);
 	double leader_left, workers_left;
 
-	if (workers == 0 || computed == 0 || fj->consumed == 0)
+	if (workers == 0 || computed == 0 || fj->counted_upto == 0)
 		return true;
-	leader_left =
-	    (double) fj->consume_us / fj->consumed * (job->n - fj->returned_upto);
+	leader_left = (double) fj->consume_us / fj->counted_upto *
+	              (job->n - fj->returned_upto);
 	workers_left = (double) pg_atomic_read_u64(&job->compute_us) / computed *
 	               untaken / workers;
 	return leader_left < workers_left;
@@ -224,7 +226,7 @@ count_caller_time(PdFeatureJob *fj)
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, fj->returned_at);
 	fj->consume_us += INSTR_TIME_GET_MICROSEC(now);
-	fj->consumed += fj->returned_upto - fj->returned_from;
+	fj->counted_upto = fj->returned_upto;
 }
 
 const double *
@@ -261,7 +263,6 @@ pd_features_wait(PdFeatureJob *fj, int upto)
 			                            PG_WAIT_EXTENSION);
 		ConditionVariableCancelSleep();
 	}
-	fj->returned_from = fj->returned_upto;
 	fj->returned_upto = upto;
 	INSTR_TIME_SET_CURRENT(fj->returned_at);
 	return job_features(job);

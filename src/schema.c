@@ -306,7 +306,7 @@ pd_range_scan_next(PdRangeScan *rs)
 }
 
 void
-pd_range_scan_close(PdRangeScan *rs)
+pd_range_scan_end(PdRangeScan *rs)
 {
 	index_endscan(rs->scan);
 	if (BufferIsValid(rs->vm_buffer))
@@ -316,12 +316,6 @@ pd_range_scan_close(PdRangeScan *rs)
 		ExecDropSingleTupleTableSlot(rs->index_slot);
 	index_close(rs->index, AccessShareLock);
 	table_close(rs->heap, AccessShareLock);
-}
-
-void
-pd_range_scan_end(PdRangeScan *rs)
-{
-	pd_range_scan_close(rs);
 }
 
 void
@@ -382,6 +376,6 @@ pd_read_customer(const PdSchema *s, const pg_uuid_t *customer_id)
 
 	pd_range_scan_open(&rs, s->customers, s->customers_pkey, 1, NULL, 0);
 	c = pd_read_customer_from(&rs, s, customer_id);
-	pd_range_scan_close(&rs);
+	pd_range_scan_end(&rs);
 	return c;
 }

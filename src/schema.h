@@ -97,8 +97,9 @@ extern PdCustomer pd_read_customer(const PdSchema *s,
  * the same index for many customers opens the scan once
  * (pd_range_scan_open, for the number of keys every range will have: 1 +
  * one per bound) and moves it from range to range with
- * pd_range_scan_rescan: the relations, slots and the index AM's scan state
- * are set up once, not per customer.
+ * pd_range_scan_rescan, and ends it once (pd_range_scan_end): the
+ * relations, slots and the index AM's scan state are set up once, not per
+ * customer.
  */
 typedef struct PdRangeScan
 {
@@ -129,7 +130,6 @@ extern void pd_range_scan_open(PdRangeScan *rs, Oid heap, Oid index, int nkeys,
 extern void pd_range_scan_rescan(PdRangeScan *rs, const pg_uuid_t *customer_id,
                                  RegProcedure ge_proc, Datum lower,
                                  RegProcedure lt_proc, Datum upper);
-extern void pd_range_scan_close(PdRangeScan *rs);
 
 /* pd_read_customer through 'rs', customers_pkey opened for one key. */
 extern PdCustomer pd_read_customer_from(PdRangeScan *rs, const PdSchema *s,
