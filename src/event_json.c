@@ -533,28 +533,37 @@ find_name(const char *const *names, int from, int to, const char *s,
 static bool
 parse_uuid(const char *s, size_t len, uint8_t out[16])
 {
-	int nibbles = 0;
+	/* where each byte's two digits start, with dashes or without */
+	static const uint8_t dashed[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+	                                   19, 21, 24, 26, 28, 30, 32, 34};
+	static const uint8_t plain[16] = {0,  2,  4,  6,  8,  10, 12, 14,
+	                                  16, 18, 20, 22, 24, 26, 28, 30};
+	const uint8_t *at = dashed;
 
-	if (len != 36 && len != 32)
-		return false;
-	for (size_t i = 0; i < len; i++)
+	if (len == 36)
 	{
-		int h;
-
-		if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23))
-		{
-			if (s[i] != '-')
-				return false;
-			continue;
-		}
-		h = hex_value((unsigned char) s[i]);
-		if (h < 0)
+		if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
 			return false;
-		if (nibbles % 2 == 0)
-			out[nibbles / 2] = (uint8_t) (h << 4);
-		else
-			out[nibbles / 2] |= (uint8_t) h;
-		nibbles++;
+	}
+	else if (len == 32)
+		at = plain;
+	else
+		return false;
+	for (int i = 0; i < 16; i++)
+	{
+		/* a digit's value plus one, 0 for what is not a hex digit */
+		static const uint8_t digit[256] = {
+		    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,
+		    ['5'] = 6,  ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10,
+		    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+		    ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+		    ['E'] = 15, ['F'] = 16};
+		uint8_t hi = digit[(unsigned char) s[at[i]]];
+		uint8_t lo = digit[(unsigned char) s[at[i] + 1]];
+
+		if (hi == 0 || lo == 0)
+			return false;
+		out[i] = (uint8_t) ((hi - 1) << 4 | (lo - 1));
 	}
 	return true;
 }

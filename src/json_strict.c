@@ -27,6 +27,8 @@ typedef struct StrictScan
 	/* pd_json_strict_members: the names wanted and where they were found */
 	const char *const *names;
 	int n_names;
+	size_t name_len[PD_JSON_MAX_NAMES];
+	int next_name; /* where to start looking for the next key */
 	PdJsonMember *members;
 	bool unescaped_names;
 	bool escaped; /* the last string scanned held an escape */
@@ -250,9 +252,20 @@ wanted_member(StrictScan *s, const unsigned char *key,
 		s->unescaped_names = false;
 		return NULL;
 	}
-	for (int i = 0; i < s->n_names; i++)
-		if (strlen(s->names[i]) == len && memcmp(s->names[i], key, len) == 0)
+	/*
+	 * From the name after the last one found: producers write the keys in
+	 * one order, usually the caller's.
+	 */
+	for (int k = 0, i = s->next_name; k < s->n_names; k++, i++)
+	{
+		if (i == s->n_names)
+			i = 0;
+		if (s->name_len[i] == len && memcmp(s->names[i], key, len) == 0)
+		{
+			s->next_name = i + 1;
 			return &s->members[i];
+		}
+	}
 	return NULL;
 }
 
@@ -408,6 +421,14 @@ pd_json_strict_members(const char *payload, size_t len,
 
 	memset(&s, 0, sizeof(s));
 	memset(members, 0, sizeof(PdJsonMember) * n_names);
+	if (n_names > PD_JSON_MAX_NAMES)
+	{
+		*error_offset = 0;
+		*why = "too many member names asked for";
+		return false;
+	}
+	for (int i = 0; i < n_names; i++)
+		s.name_len[i] = strlen(names[i]);
 	s.names = names;
 	s.n_names = n_names;
 	s.members = members;

@@ -63,8 +63,10 @@ typedef struct PdJsonMember
  * members named names[0..n_names) into members[] (the last one wins when a
  * name repeats, as in json-c and jsonb). *unescaped_names is false when
  * some member name holds an escape (it might spell one of names once
- * decoded, so members[] cannot be trusted).
+ * decoded, so members[] cannot be trusted). At most PD_JSON_MAX_NAMES
+ * names.
  */
+#define PD_JSON_MAX_NAMES 32
 extern bool pd_json_strict_members(const char *payload, size_t len,
                                    const char *const *names, int n_names,
                                    PdJsonMember *members,

@@ -18,6 +18,7 @@
 
 #include "../../src/categories.h"
 #include "../../src/event_json.h"
+#include "../../src/json_strict.h"
 
 static int check_errors;  /* failed expectations in the running check */
 static int failed_checks; /* checks with at least one */
@@ -663,6 +664,10 @@ check_wrong_type(void)
 	    {"customer_id", "\"5f0c8a2e91b4-4d3c-a7e6-0123456789ab0\""},
 	    {"customer_id", "\"{5f0c8a2e-91b4-4d3c-a7e6-0123456789ab}\""},
 	    {"customer_id", "\"5f0c8a2e-91b4-4d3c-a7e6-0123456789ag\""},
+	    {"customer_id", "\"5f0c8a2e_91b4_4d3c_a7e6_0123456789ab\""},
+	    {"customer_id", "\"5f0c8a2-e91b4-4d3c-a7e6-0123456789ab\""},
+	    {"customer_id", "\"5f0c8a2e91b44d3ca7e6 123456789ab\""},
+	    {"customer_id", "\"G5f0c8a2e91b44d3ca7e6123456789ab\""},
 	    {"customer_id", "\"5f0c8a2e-91b4-4d3c-a7e6-0123456789\\u0000b\""},
 	    {"customer_id", "\"\""},
 	    {"txn_time", "1714566896"},
@@ -978,6 +983,43 @@ check_duplicate_keys(void)
 	snprintf(json, sizeof(json), "%s", event_with(NULL, NULL));
 	snprintf(json + strlen(json) - 1, 200, ", \"channel\": \"fax\"}");
 	EXPECT_ERROR(json, PD_EVENT_UNKNOWN_CHANNEL, "fax");
+}
+
+/* The member finder on its own: any key order, last wins, a bound. */
+static void
+check_strict_members(void)
+{
+	static const char *const names[] = {"a", "bb", "ccc"};
+	static const char *const many[PD_JSON_MAX_NAMES + 1] = {"x"};
+	const char *json = "{\"ccc\": 3, \"b\": 0, \"bbb\": 0, \"a\": 1, "
+	                   "\"bb\": \"two\", \"a\": 11, \"\": 0}";
+	PdJsonMember m[3];
+	PdJsonMember more[PD_JSON_MAX_NAMES + 1];
+	bool unescaped;
+	size_t offset;
+	const char *why;
+
+	EXPECT(pd_json_strict_members(json, strlen(json), names, 3, m, &unescaped,
+	                              &offset, &why) &&
+	           unescaped,
+	       "members of a valid object");
+	EXPECT(m[0].present && m[0].len == 2 && memcmp(m[0].text, "11", 2) == 0,
+	       "a: the last of two");
+	EXPECT(m[1].present && m[1].first == '"' && m[1].len == 3 &&
+	           memcmp(m[1].text, "two", 3) == 0,
+	       "bb: a string, without its quotes");
+	EXPECT(m[2].present && m[2].len == 1 && m[2].text[0] == '3',
+	       "ccc: found before the names before it");
+	json = "{\"b\": 1}";
+	EXPECT(pd_json_strict_members(json, strlen(json), names, 3, m, &unescaped,
+	                              &offset, &why) &&
+	           !m[0].present && !m[1].present && !m[2].present,
+	       "a prefix of a name is not the name");
+	EXPECT(!pd_json_strict_members(json, strlen(json), many,
+	                               PD_JSON_MAX_NAMES + 1, more, &unescaped,
+	                               &offset, &why) &&
+	           strstr(why, "too many") != NULL,
+	       "more names than PD_JSON_MAX_NAMES are refused");
 }
 
 static void
@@ -1420,6 +1462,7 @@ main(void)
 	run_check("huge_numbers", check_huge_numbers);
 	run_check("nan_like_values", check_nan_like);
 	run_check("duplicate_keys_last_wins", check_duplicate_keys);
+	run_check("strict_members", check_strict_members);
 	run_check("deep_nesting", check_deep_nesting);
 	run_check("iso_times", check_times);
 	run_check("format_times", check_format_times);
