@@ -323,17 +323,18 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		awk -v t="$2" -v s="${sending:-0}" 'BEGIN { printf "%.6f", t - s }'
 	}
 	# Waits, in one session started now, until the condition on
-	# pipeline_stats holds (or the seconds pass), then writes the server's
-	# clock (epoch s) to the file; $waiter is its pid. Polling with a psql
-	# per check instead cost ~50 ms of CPU a check, a fifth of the machine's
-	# two cores at 10 checks/s, taken from the workers being measured (2
-	# ingest workers: 51-73k events/s polled, 78-90k waited in the server).
-	wait_in_server() { # condition, seconds, file
+	# pipeline_stats holds (checked every given interval, for at most the
+	# given seconds), then writes the server's clock (epoch s) to the file;
+	# $waiter is its pid. A psql per check instead cost ~50 ms of CPU a
+	# check, a fifth of the machine's two cores at 10 checks/s, taken from
+	# the workers being measured (2 ingest workers: 51-73k events/s polled
+	# that way, 78-90k waited in the server).
+	wait_in_server() { # condition, seconds, file, seconds between checks
 		psql -qXAt -v ON_ERROR_STOP=1 -o "$3" -c "DO \$\$
 			BEGIN
-				FOR i IN 1..$2 * 100 LOOP
+				FOR i IN 1..ceil($2 / $4) LOOP
 					EXIT WHEN (SELECT $1 FROM pre_delinquency.pipeline_stats);
-					PERFORM pg_sleep(0.01);
+					PERFORM pg_sleep($4);
 				END LOOP;
 			END \$\$" -c "SELECT extract(epoch FROM clock_timestamp())" &
 		waiter=$!
@@ -344,7 +345,7 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		local t0 rate c0 summary started done
 		c0=$(cpu_ticks)
 		started=$(date +%s.%N)
-		wait_in_server "events_consumed >= $target" 120 "$stream_dir/done_at"
+		wait_in_server "events_consumed >= $target" 120 "$stream_dir/done_at" 0.01
 		summary=$(bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed 11 2>/dev/null)
 		t0=$(first_send_time "$summary" "$(date +%s.%N)")
 		wait "$waiter" || true
@@ -360,7 +361,9 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	}
 	e2e() { # events, delay_ms, seed, label, figure prefix
 		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
-		wait_in_server "events_consumed >= $1 AND outbox_depth = 0" 60 /dev/null
+		# every 0.1 s: outbox_depth counts the outbox's rows, and the end
+		# time is not used (the pipeline measures each event's latency)
+		wait_in_server "events_consumed >= $1 AND outbox_depth = 0" 60 /dev/null 0.1
 		bin/pd_simulate "$1" "$2" --brokers "$brokers" --dsn "" --seed "$3" >/dev/null 2>&1
 		wait "$waiter" || true
 		q "SELECT format('%-44s p50 %s ms, p99 %s ms (%s predictions)', '$4',
