@@ -197,7 +197,7 @@ start() { # dir, port, overrides...
 	until tail -n "+$from" "$dir/server.log" 2>/dev/null | grep -q 'Kafka Server started'; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			rm -f "$dir/kafka.pid"
-			tail -20 "$dir/kafka.out" "$dir/server.log" >&2
+			tail -n 20 "$dir/kafka.out" "$dir/server.log" >&2
 			die "the broker in $dir exited during start-up (logs above)."
 		fi
 		if [ $SECONDS -ge $deadline ]; then
