@@ -551,19 +551,12 @@ parse_uuid(const char *s, size_t len, uint8_t out[16])
 		return false;
 	for (int i = 0; i < 16; i++)
 	{
-		/* a digit's value plus one, 0 for what is not a hex digit */
-		static const uint8_t digit[256] = {
-		    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,
-		    ['5'] = 6,  ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10,
-		    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-		    ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
-		    ['E'] = 15, ['F'] = 16};
-		uint8_t hi = digit[(unsigned char) s[at[i]]];
-		uint8_t lo = digit[(unsigned char) s[at[i] + 1]];
+		int hi = hex_value((unsigned char) s[at[i]]);
+		int lo = hex_value((unsigned char) s[at[i] + 1]);
 
-		if (hi == 0 || lo == 0)
+		if ((hi | lo) < 0)
 			return false;
-		out[i] = (uint8_t) ((hi - 1) << 4 | (lo - 1));
+		out[i] = (uint8_t) (hi << 4 | lo);
 	}
 	return true;
 }

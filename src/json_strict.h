@@ -22,17 +22,20 @@ is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* The value of a hexadecimal digit, or -1. */
+/*
+ * The value of a hexadecimal digit, or -1. A table (of the value plus one,
+ * so that every other byte is 0): every event has two uuids to decode.
+ */
 static inline int
 hex_value(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	static const unsigned char value_plus_one[256] = {
+	    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+	    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
+
+	return (int) value_plus_one[c] - 1;
 }
 
 /*
