@@ -171,6 +171,23 @@ SELECT score_customer(customer_id, '2025-06-01 00:00+00') BETWEEN 0 AND 1 AS sco
 FROM customers ORDER BY customer_id LIMIT 1;
 SELECT activate_model(:shipped_id);
 
+-- Deeper trees (up to 31 splits: assess_all's grouped TreeSHAP keys their
+-- signatures by hashing, not by a table of 2^splits): still explain_customer's
+-- contributions bit for bit
+SELECT train_model('regress deep', '2025-06-30 00:00+00',
+                   '{"max_depth": 5, "num_boost_round": 20, "min_child_weight": 1,
+                     "gamma": 0, "lambda": 1}') AS m6 \gset
+SAVEPOINT deep;
+SELECT activate_model(:m6);
+SELECT assess_all('2025-06-01 00:00+00') = (SELECT count(*) FROM customers) AS deep_assessed;
+SELECT count(*) = (SELECT count(*) FROM customers) AS deep_rows,
+       count(*) FILTER (WHERE r.top_features IS DISTINCT FROM
+         (SELECT jsonb_agg(jsonb_build_object('feature', e.feature, 'value', e.value::numeric,
+                                              'contribution', e.contribution::numeric))
+          FROM explain_customer(r.customer_id, r.as_of, 5) e)) AS deep_top_features_not_explain
+FROM risk_scores r WHERE model_id = :m6;
+ROLLBACK TO SAVEPOINT deep;
+
 -- An operator trains; a reader evaluates but does not train
 CREATE ROLE regress_pd_trainer IN ROLE pre_delinquency_operator;
 CREATE ROLE regress_pd_evaluator IN ROLE pre_delinquency_reader;

@@ -11,7 +11,12 @@
  * can score and write some while the workers compute the next (see
  * policy.c). Workers only read. While the chunk it needs is being computed
  * the leader computes one further on only if that does not leave it alone
- * with its own backlog at the end (see leader_should_help).
+ * with its own backlog at the end (see leader_should_help). The last few
+ * chunks are the leader's alone: a worker's exit takes 10-35 ms (mostly
+ * the kernel unmapping the shared buffers it touched), and
+ * DestroyParallelContext waits for it, so a worker that stops early dies
+ * while the leader scores and writes its last batches (the wait went from
+ * about 10 ms to 2).
  * One job serves many batches: a worker costs 10-20 ms to start, and a
  * fresh one computes slowly at first (cold caches). If no worker can be
  * started the leader computes them all. Knows nothing about models or
@@ -32,7 +37,8 @@
 #include "parallel_features.h"
 
 #define JOB_KEY UINT64CONST(0x5044464541540001)
-#define CHUNK   32 /* customers a participant takes at a time */
+#define CHUNK   32          /* customers a participant takes at a time */
+#define TAIL    (5 * CHUNK) /* the last customers: the leader's (see below) */
 
 int pd_assess_parallel_workers = 1;
 
@@ -44,6 +50,7 @@ typedef struct FeatureJob
 {
 	TimestampTz as_of;
 	int n;
+	int tail;                     /* the last customers no worker takes */
 	pg_atomic_uint32 next;        /* the first customer nobody has taken yet */
 	ConditionVariable chunk_done; /* broadcast when a chunk is done */
 	pg_atomic_uint64 computed;    /* customers computed, by anyone */
@@ -142,7 +149,8 @@ pd_features_worker_main(dsm_segment *seg, shm_toc *toc)
 {
 	FeatureJob *job = shm_toc_lookup(toc, JOB_KEY, false);
 
-	while (take_chunk(job))
+	while ((int) pg_atomic_read_u32(&job->next) < job->n - job->tail &&
+	       take_chunk(job))
 		;
 }
 
@@ -151,6 +159,7 @@ init_job(FeatureJob *job, const pg_uuid_t *ids, TimestampTz as_of, int n)
 {
 	job->as_of = as_of;
 	job->n = n;
+	job->tail = Min(TAIL, n / 8);
 	pg_atomic_init_u32(&job->next, 0);
 	ConditionVariableInit(&job->chunk_done);
 	pg_atomic_init_u64(&job->computed, 0);
@@ -204,14 +213,15 @@ leader_should_help(PdFeatureJob *fj)
 	int workers = fj->pcxt != NULL ? fj->pcxt->nworkers_launched : 0;
 	uint64 computed = pg_atomic_read_u64(&job->computed);
 	int untaken = job->n - Min((int) pg_atomic_read_u32(&job->next), job->n);
-	double leader_left, workers_left;
+	double compute_us, leader_left, workers_left;
 
 	if (workers == 0 || computed == 0 || fj->counted_upto == 0)
 		return true;
+	compute_us = (double) pg_atomic_read_u64(&job->compute_us) / computed;
 	leader_left = (double) fj->consume_us / fj->counted_upto *
-	              (job->n - fj->returned_upto);
-	workers_left = (double) pg_atomic_read_u64(&job->compute_us) / computed *
-	               untaken / workers;
+	                  (job->n - fj->returned_upto) +
+	              compute_us * Min(untaken, job->tail);
+	workers_left = compute_us * Max(untaken - job->tail, 0) / workers;
 	return leader_left < workers_left;
 }
 

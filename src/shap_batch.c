@@ -42,17 +42,18 @@
 #include "shap_batch.h"
 #include "xgb_util.h"
 
-#define NCOL         (PD_NUM_FEATURES + 1)
-#define MAX_SPLITS   64        /* a signature has one bit per split */
-#define MAX_VALUES   (1 << 23) /* floats of remembered entries: 32 MB */
-#define VERIFY_EVERY 2000      /* rows between two checks against XGBoost */
-#define BLOCK        256       /* rows summed together */
+#define NCOL          (PD_NUM_FEATURES + 1)
+#define MAX_SPLITS    64        /* a signature has one bit per split */
+#define DIRECT_SPLITS 10        /* up to here a signature is its own slot */
+#define MAX_VALUES    (1 << 23) /* floats of remembered entries: 32 MB */
+#define VERIFY_EVERY  2000      /* rows between two checks against XGBoost */
+#define BLOCK         256       /* rows summed together */
 
 typedef struct Split
 {
 	int feature;
 	float threshold;
-	bool default_left;
+	bool missing_right; /* where a missing value (NaN) goes */
 } Split;
 
 typedef struct ShapTree
@@ -63,7 +64,12 @@ typedef struct ShapTree
 	uint8 features[PD_NUM_FEATURES]; /* ascending */
 	bool splits_on[PD_NUM_FEATURES];
 	BoosterHandle slice; /* this tree alone, made on first need */
-	/* signature -> entry, open addressing, capacity a power of two */
+	/*
+	 * signature -> entry: with few splits (depth 3 has 7), a table of
+	 * 2^nsplits entries indexed by the signature itself ('direct', keys
+	 * unused); otherwise open addressing, capacity a power of two
+	 */
+	bool direct;
 	uint64 *keys;
 	int32 *entries; /* -1: empty slot */
 	int capacity;
@@ -179,7 +185,7 @@ read_tree(json_object *tree, ShapTree *out)
 		s->threshold = strtof(json_object_get_string(
 		                          json_object_array_get_idx(conditions, node)),
 		                      NULL);
-		s->default_left = json_object_get_boolean(
+		s->missing_right = !json_object_get_boolean(
 		    json_object_array_get_idx(default_left, node));
 		if (s->feature < 0 || s->feature >= PD_NUM_FEATURES)
 			return false;
@@ -191,7 +197,8 @@ read_tree(json_object *tree, ShapTree *out)
 	for (int f = 0; f < PD_NUM_FEATURES; f++)
 		if (out->splits_on[f])
 			out->features[out->nfeatures++] = f;
-	out->capacity = 16;
+	out->direct = out->nsplits <= DIRECT_SPLITS;
+	out->capacity = out->direct ? 1 << out->nsplits : 16;
 	out->count = 0;
 	out->keys = palloc(sizeof(uint64) * out->capacity);
 	out->entries = palloc(sizeof(int32) * out->capacity);
@@ -282,7 +289,8 @@ signature(const ShapTree *t, const float *row)
 	{
 		const Split *s = &t->splits[k];
 		float v = row[s->feature];
-		bool right = isnan(v) ? !s->default_left : !(v < s->threshold);
+		/* no branch: NaN compares false both ways */
+		bool right = (v >= s->threshold) | (isnan(v) & s->missing_right);
 
 		sig |= (uint64) right << k;
 	}
@@ -328,17 +336,24 @@ grow_table(ShapTree *t)
 static int32
 entry_of(ShapModel *m, ShapTree *t, uint64 sig, bool *fresh)
 {
-	uint32 s = slot_of(sig, t->capacity);
+	uint32 s;
 	int32 e = m->nvalues;
 
 	*fresh = false;
-	for (;; s = (s + 1) & (t->capacity - 1))
+	if (t->direct)
 	{
-		if (t->entries[s] < 0)
-			break;
-		if (t->keys[s] == sig)
+		s = (uint32) sig;
+		if (t->entries[s] >= 0)
 			return t->entries[s];
 	}
+	else
+		for (s = slot_of(sig, t->capacity);; s = (s + 1) & (t->capacity - 1))
+		{
+			if (t->entries[s] < 0)
+				break;
+			if (t->keys[s] == sig)
+				return t->entries[s];
+		}
 	if (m->nvalues + t->nfeatures > m->capacity)
 	{
 		m->capacity *= 2;
@@ -348,7 +363,7 @@ entry_of(ShapModel *m, ShapTree *t, uint64 sig, bool *fresh)
 	t->keys[s] = sig;
 	t->entries[s] = e;
 	*fresh = true;
-	if (2 * ++t->count > t->capacity)
+	if (2 * ++t->count > t->capacity && !t->direct)
 		grow_table(t);
 	return e;
 }
