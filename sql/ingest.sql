@@ -151,6 +151,11 @@ SELECT dead_letters FROM ingest_events(ARRAY(
   SELECT format('{"event_id": "%s", "customer_id": "c0000000-0000-4000-8000-0000000000aa", "txn_time": "2025-06-07T10:00:00Z", "amount": %s, "txn_type": "debit", "category": "dining", "channel": "%s", "is_failed": false}',
                 md5('replay' || g)::uuid, g, CASE WHEN g % 335 = 0 THEN 'pigeon' ELSE 'upi' END)
   FROM generate_series(1, 10050) g));
+-- (written many to a statement: every one kept, in the order they came)
+SELECT count(*) AS written, count(DISTINCT kafka_offset) AS distinct_offsets,
+       bool_and(kafka_offset = rn - 1) AS in_order
+FROM (SELECT kafka_offset, row_number() OVER (ORDER BY dead_letter_id) AS rn
+      FROM dead_letters WHERE position(convert_to('0000aa', 'UTF8') IN payload) > 0) d;
 INSERT INTO customers VALUES
   ('c0000000-0000-4000-8000-0000000000aa', 40000, 10, 'middle', 'savings', '2024-01-01', 1000, 0);
 SELECT replay_dead_letters('unknown_customer%') AS replayed;
