@@ -2,7 +2,9 @@
 # make test: build, install, start the scratch cluster, then every suite:
 #   1. pg_regress (sql/, expected/) against the scratch cluster
 #   2. the reference cross-check: C engine vs the pure-SQL reference
-#      (test/reference/) on generated, adversarial and hand-made data
+#      (test/reference/) on generated, adversarial and hand-made data, and
+#      vs a second, Python reading (test/reference/py) on the same data and
+#      boundary-biased fuzz banks
 #   3. scores and SHAP values against XGBoost's Python package (test/model/)
 #   4. ingest against a concurrent DELETE of the customer (test/ingest),
 #      the event parser alone, the tools, and the workers end to end against
@@ -113,6 +115,12 @@ psql -qX -d pd_modelcheck -v ON_ERROR_STOP=1 -c "SET client_min_messages = warni
 	-c "SELECT customers FROM pre_delinquency.generate_synthetic(500, 300, 21, '2025-06-30 00:00+00')" >/dev/null
 PGDATABASE=pd_modelcheck run_suite model build/model_check.log \
 	.venv/bin/python test/model/check_scores.py '2025-06-01 00:00+00'
+
+say "a second reading of FEATURES.md: the C engine vs a Python reference (test/reference/py)"
+# the cross-check's database again (its banks and fixtures), plus two fuzz
+# banks whose transactions and payments sit on the windows' edges
+PGDATABASE=pd_crosscheck run_suite reference_py build/reference_py.log \
+	test/reference/py/run.sh .venv/bin/python
 
 say "ingest against a concurrent DELETE of the customer (test/ingest)"
 run_suite ingest build/ingest_lock.log test/ingest/test_customer_lock.sh
