@@ -300,3 +300,25 @@ END $$;
 -- conflicts with: not in the LOCK list.
 ALTER TABLE risk_scores ALTER COLUMN top_features SET STATISTICS 0;
 ALTER TABLE outbox ALTER COLUMN payload SET STATISTICS 0;
+
+-- added in 0.2.0: the workers' own role. pre_delinquency.worker_role names a
+-- LOGIN role the workers connect as instead of the bootstrap superuser;
+-- granted pre_delinquency_worker it has what they need and no more: read the
+-- bank, the model and the configuration, insert transactions, dead letters,
+-- risk scores and interventions, keep the stored offsets and empty the
+-- outbox. The ledger, the outbox rows and the row locks the cooldown and the
+-- foreign keys need are taken as their tables' owner by the extension's own
+-- code and SECURITY DEFINER triggers. GRANT takes no lock the workers wait on.
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pre_delinquency_worker') THEN
+		CREATE ROLE pre_delinquency_worker NOLOGIN;
+	END IF;
+END
+$roles$;
+GRANT USAGE ON SCHEMA pre_delinquency TO pre_delinquency_worker;
+GRANT SELECT ON customers, transactions, payments, models, risk_levels, intervention_policies,
+	score_triggers, kafka_offsets, risk_scores, interventions, outbox TO pre_delinquency_worker;
+GRANT INSERT ON transactions, dead_letters, risk_scores, interventions TO pre_delinquency_worker;
+GRANT INSERT, UPDATE ON kafka_offsets TO pre_delinquency_worker;
+GRANT DELETE ON outbox TO pre_delinquency_worker;

@@ -39,7 +39,12 @@ SELECT c.relname,
                  CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'INSERT') THEN 'a' END,
                  CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'UPDATE') THEN 'w' END,
                  CASE WHEN has_table_privilege('pre_delinquency_operator', c.oid, 'DELETE') THEN 'd' END)
-           AS operator
+           AS operator,
+       concat_ws('', CASE WHEN has_table_privilege('pre_delinquency_worker', c.oid, 'SELECT') THEN 'r' END,
+                 CASE WHEN has_table_privilege('pre_delinquency_worker', c.oid, 'INSERT') THEN 'a' END,
+                 CASE WHEN has_table_privilege('pre_delinquency_worker', c.oid, 'UPDATE') THEN 'w' END,
+                 CASE WHEN has_table_privilege('pre_delinquency_worker', c.oid, 'DELETE') THEN 'd' END)
+           AS worker
 FROM pg_class c
 WHERE c.relnamespace = 'pre_delinquency'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'm')
 ORDER BY 1;
@@ -70,6 +75,20 @@ SELECT t || ' ' || p
 FROM unnest(ARRAY['risk_levels', 'intervention_policies']) t,
      unnest(ARRAY['INSERT', 'UPDATE', 'DELETE']) p
 WHERE NOT has_table_privilege('pre_delinquency_operator', 'pre_delinquency.' || t, p);
+
+-- The workers' role (pre_delinquency.worker_role) changes no customer,
+-- payment, model, policy or trigger rule and runs no function: beyond reading
+-- and inserting, it only keeps its offsets and empties the outbox
+SELECT c.relname, w.privilege AS worker_may
+FROM pg_class c, unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER', 'REFERENCES']) w(privilege)
+WHERE c.relnamespace = 'pre_delinquency'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'm')
+  AND has_table_privilege('pre_delinquency_worker', c.oid, w.privilege)
+  AND (c.relname, w.privilege) NOT IN (('kafka_offsets', 'UPDATE'), ('outbox', 'DELETE'))
+ORDER BY 1, 2;
+SELECT p.oid::regprocedure AS worker_executes
+FROM pg_proc p
+WHERE p.pronamespace = 'pre_delinquency'::regnamespace
+  AND has_function_privilege('pre_delinquency_worker', p.oid, 'EXECUTE');
 
 -- 3. SECURITY DEFINER functions pin search_path, pg_temp last; so does
 -- every function not written in C (C functions name the schema in their SQL)
@@ -161,6 +180,43 @@ WHERE risk_level = 'HIGH';
 ROLLBACK;
 RESET ROLE;
 \set VERBOSITY default
+
+-- 7. An operator's own operators never run as the extension's owner. The
+-- statements the C code runs as a table's owner (the foreign-key and cooldown
+-- row locks, the ledger upsert) name their tables' schema, but operators are
+-- looked up in the search path: an operator = (uuid, uuid) or + (bigint,
+-- bigint) of the caller's, ahead of pg_catalog, ran as the owner (superuser)
+-- until they pinned search_path. Each call of the impostors is logged with
+-- the role it ran as. All in one transaction, rolled back.
+BEGIN;
+-- every score MEDIUM or above: every assessment is an intervention candidate
+UPDATE pre_delinquency.risk_levels SET min_score = 0.000001 WHERE risk_level = 'MEDIUM';
+CREATE ROLE pd_sec_mallory LOGIN IN ROLE pre_delinquency_operator;
+CREATE SCHEMA pd_sec_evil AUTHORIZATION pd_sec_mallory;
+SET ROLE pd_sec_mallory;
+CREATE TABLE pd_sec_evil.calls (op text, as_role text);
+CREATE FUNCTION pd_sec_evil.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO pd_sec_evil.calls VALUES ('=', current_user); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE FUNCTION pd_sec_evil.int8_add(bigint, bigint) RETURNS bigint LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO pd_sec_evil.calls VALUES ('+', current_user); RETURN $1 OPERATOR(pg_catalog.+) $2; END $$;
+CREATE OPERATOR pd_sec_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = pd_sec_evil.uuid_eq);
+CREATE OPERATOR pd_sec_evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = pd_sec_evil.int8_add);
+SET search_path = pd_sec_evil, pg_catalog;
+SELECT '5ec00000-0000-4000-8000-000000000001'::uuid = '5ec00000-0000-4000-8000-000000000001'
+    AS impostor_armed;
+SELECT count(*) FROM pre_delinquency.generate_synthetic(40, 150, 9);
+SELECT inserted FROM pre_delinquency.ingest_events(ARRAY[
+  '{"customer_id": "5ec00000-0000-4000-8000-000000000001", "txn_time": "2025-06-04T10:00:00Z", "amount": 7, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}',
+  '{"customer_id": "5ec00000-0000-4000-8000-000000000001", "txn_time": "2025-06-04T11:00:00Z", "amount": 9, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}'
+], 'security');
+SELECT pre_delinquency.assess_all() > 0 AS assessed;
+SELECT count(*) > 0 AS interventions_made FROM pre_delinquency.interventions;
+RESET search_path;
+RESET ROLE;
+SELECT count(*) FILTER (WHERE as_role <> 'pd_sec_mallory') AS impostor_calls_as_another_role,
+       count(*) FILTER (WHERE as_role = 'pd_sec_mallory') > 0 AS impostors_do_run_for_mallory
+FROM pd_sec_evil.calls;
+ROLLBACK;
 
 -- clean up
 DROP TABLE pg_temp.balance_ledger, pg_temp.outbox;

@@ -163,8 +163,7 @@ lock_known_customers(IngestItem *items, int n)
 	int m = 0;
 	Oid type = UUIDARRAYOID;
 	Datum arg;
-	Oid save_user;
-	int save_sec;
+	PdAsOwner as;
 
 	known = pd_batch_hash("ingest customers", sizeof(pg_uuid_t),
 	                      sizeof(pg_uuid_t), n);
@@ -182,13 +181,13 @@ lock_known_customers(IngestItem *items, int n)
 		return;
 	arg = PointerGetDatum(
 	    construct_array(ids, m, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	pd_become_owner(pd_schema()->customers, &save_user, &save_sec);
+	pd_begin_as_owner(pd_schema()->customers, true, &as);
 	pd_execute_kept(&lock_plan,
 	                "SELECT customer_id FROM pre_delinquency.customers "
 	                "WHERE customer_id = ANY($1) ORDER BY customer_id "
 	                "FOR KEY SHARE",
 	                1, &type, &arg, NULL, false);
-	SetUserIdAndSecContext(save_user, save_sec);
+	pd_end_as_owner(&as);
 
 	/* the table now holds only the customers that exist */
 	hash_destroy(known);

@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/datetime.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -137,7 +138,7 @@ pd_ingest_bulk_applicable(void)
 }
 
 void
-pd_become_owner(Oid relid, Oid *save_user, int *save_sec)
+pd_begin_as_owner(Oid relid, bool sql, PdAsOwner *as)
 {
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Oid owner;
@@ -146,9 +147,25 @@ pd_become_owner(Oid relid, Oid *save_user, int *save_sec)
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
-	GetUserIdAndSecContext(save_user, save_sec);
-	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	as->guc_nestlevel = 0;
+	if (sql)
+	{
+		as->guc_nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+		                         PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+		                         true, 0, false);
+	}
+	GetUserIdAndSecContext(&as->save_user, &as->save_sec);
+	SetUserIdAndSecContext(owner, as->save_sec | SECURITY_LOCAL_USERID_CHANGE |
 	                                  SECURITY_NOFORCE_RLS);
+}
+
+void
+pd_end_as_owner(const PdAsOwner *as)
+{
+	SetUserIdAndSecContext(as->save_user, as->save_sec);
+	if (as->guc_nestlevel > 0)
+		AtEOXact_GUC(true, as->guc_nestlevel);
 }
 
 /* A customer's month (or 'infinity': the total) in the ledger. */
@@ -196,8 +213,7 @@ upsert_ledger(const PdTxnEvent *const *events, int m)
 	Oid types[3] = {UUIDARRAYOID, DATEARRAYOID, INT8ARRAYOID};
 	Datum args[3];
 	int k = 0;
-	Oid save_user;
-	int save_sec;
+	PdAsOwner as;
 
 	sums = pd_batch_hash("ingest ledger sums", sizeof(LedgerKey),
 	                     sizeof(LedgerSum), m);
@@ -235,7 +251,7 @@ upsert_ledger(const PdTxnEvent *const *events, int m)
 	args[2] = PointerGetDatum(construct_array(
 	    cols[2], n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 
-	pd_become_owner(pd_schema()->ledger, &save_user, &save_sec);
+	pd_begin_as_owner(pd_schema()->ledger, true, &as);
 	/* ordered so that concurrent writers lock ledger rows in one order */
 	if (pd_execute_kept(
 	        &plan,
@@ -246,7 +262,7 @@ upsert_ledger(const PdTxnEvent *const *events, int m)
 	        "DO UPDATE SET net_cents = l.net_cents + excluded.net_cents",
 	        3, types, args, NULL, false) != SPI_OK_INSERT)
 		elog(ERROR, "could not update balance_ledger");
-	SetUserIdAndSecContext(save_user, save_sec);
+	pd_end_as_owner(&as);
 }
 
 /*

@@ -406,11 +406,8 @@ wait_for_brokers(void)
 		                 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		if (ConfigReloadPending && pd_worker_reload_config())
+			proc_exit(1);
 	}
 }
 
@@ -716,8 +713,7 @@ pd_ingest_worker_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, handle_sigterm);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(pd_database, NULL, 0);
-	pd_worker_pin_search_path();
+	pd_worker_connect();
 	pd_stats_worker_started(PD_WORKER_INGEST);
 	pgstat_report_appname(MyBgworkerEntry->bgw_name);
 
@@ -762,13 +758,12 @@ pd_ingest_worker_main(Datum arg)
 			char *properties = pstrdup(pd_kafka_properties);
 			char *owned = pstrdup(pd_partitions_text);
 
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
 			/*
-			 * a new cluster, topic, group, credentials or set of owned
-			 * partitions: start afresh from the stored offsets
+			 * a new database, role, cluster, topic, group, credentials or
+			 * set of owned partitions: start afresh from the stored offsets
 			 */
-			if (strcmp(brokers, pd_kafka_brokers) != 0 ||
+			if (pd_worker_reload_config() ||
+			    strcmp(brokers, pd_kafka_brokers) != 0 ||
 			    strcmp(topic, pd_transactions_topic) != 0 ||
 			    strcmp(group, pd_consumer_group) != 0 ||
 			    strcmp(properties, pd_kafka_properties) != 0 ||

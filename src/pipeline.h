@@ -14,6 +14,7 @@
 
 /* GUCs, defined in pipeline_stats.c's pd_define_pipeline_gucs() */
 extern char *pd_database;
+extern char *pd_worker_role;
 extern char *pd_kafka_brokers;
 extern char *pd_kafka_properties;
 extern char *pd_transactions_topic;
@@ -49,7 +50,8 @@ extern void pd_register_workers(void);
 extern void pd_request_pipeline_shmem(void);
 
 /* Each worker, right after BackgroundWorkerInitializeConnection. */
-extern void pd_worker_pin_search_path(void);
+extern void pd_worker_connect(void);
+extern bool pd_worker_reload_config(void);
 
 /*
  * A transaction with SPI and a snapshot around one unit of a worker's work;

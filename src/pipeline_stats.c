@@ -30,6 +30,7 @@
 #include "pipeline.h"
 
 char *pd_database = NULL;
+char *pd_worker_role = NULL;
 char *pd_kafka_brokers = NULL;
 char *pd_kafka_properties = NULL;
 char *pd_transactions_topic = NULL;
@@ -142,6 +143,13 @@ pd_define_pipeline_gucs(void)
 	                           "Database the background workers connect to.",
 	                           NULL, &pd_database, "postgres", PGC_SIGHUP, 0,
 	                           check_positive_name, NULL, NULL);
+	DefineCustomStringVariable(
+	    "pre_delinquency.worker_role",
+	    "Role the background workers connect as; empty: the bootstrap "
+	    "superuser.",
+	    "A role with LOGIN and the privileges of pre_delinquency_worker "
+	    "(GRANT pre_delinquency_worker TO it) is enough.",
+	    &pd_worker_role, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable(
 	    "pre_delinquency.kafka_brokers",
 	    "Kafka bootstrap servers (host:port,...); empty: the workers wait.",

@@ -30,11 +30,13 @@
 #include "utils/uuid.h"
 
 #include "features.h"
+#include "ingest_bulk.h"
 #include "parallel_features.h"
 #include "pd_util.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "risk_bulk.h"
+#include "schema.h"
 #include "scoring.h"
 #include "shap_batch.h"
 
@@ -394,13 +396,22 @@ static void
 lock_for_cooldown(Datum customer_ids)
 {
 	static SPIPlanPtr plan = NULL;
+	PdAsOwner as;
+	int status;
 
-	if (pd_execute_kept(&plan,
+	/*
+	 * As the table's owner: a row lock wants UPDATE on customers, which
+	 * neither the workers' role nor an assessing role otherwise needs.
+	 */
+	pd_begin_as_owner(pd_schema()->customers, true, &as);
+	status =
+	    pd_execute_kept(&plan,
 	                    "SELECT FROM pre_delinquency.customers "
 	                    "WHERE customer_id = ANY($1) "
 	                    "ORDER BY customer_id FOR NO KEY UPDATE",
-	                    1, (Oid[]){UUIDARRAYOID}, &customer_ids, NULL,
-	                    false) != SPI_OK_SELECT)
+	                    1, (Oid[]){UUIDARRAYOID}, &customer_ids, NULL, false);
+	pd_end_as_owner(&as);
+	if (status != SPI_OK_SELECT)
 		elog(ERROR, "could not lock the customers for the cooldown");
 }
 

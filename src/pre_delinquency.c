@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -90,18 +91,43 @@ register_worker(const char *type, const char *name, const char *function,
 }
 
 /*
- * Called by each worker right after it connects. The workers run as the
- * bootstrap superuser, and the database's owner may set a search_path for
- * the database (ALTER DATABASE ... SET): with their schema ahead of
- * pg_catalog, an operator of theirs could run as superuser inside our
- * queries. So the workers use pg_catalog only (pg_temp explicitly last);
- * every query they run names the extension's schema.
+ * Connects a worker to pre_delinquency.database as
+ * pre_delinquency.worker_role (empty: the bootstrap superuser, a background
+ * worker's default). The database's owner may set a search_path for the
+ * database (ALTER DATABASE ... SET): with their schema ahead of pg_catalog,
+ * an operator of theirs could run code as the workers' role (the superuser,
+ * by default) inside our queries. So the workers use pg_catalog only
+ * (pg_temp explicitly last); every query they run names the extension's
+ * schema.
  */
 void
-pd_worker_pin_search_path(void)
+pd_worker_connect(void)
 {
+	BackgroundWorkerInitializeConnection(
+	    pd_database, pd_worker_role[0] != '\0' ? pd_worker_role : NULL, 0);
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
 	                PGC_S_OVERRIDE);
+}
+
+/*
+ * Reloads the configuration file after a SIGHUP; true if the database or
+ * the role changed, which the worker can only apply by exiting (with 1:
+ * the postmaster starts it again, connected anew).
+ */
+bool
+pd_worker_reload_config(void)
+{
+	char *database = pstrdup(pd_database);
+	char *role = pstrdup(pd_worker_role);
+	bool reconnect;
+
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	reconnect = strcmp(database, pd_database) != 0 ||
+	            strcmp(role, pd_worker_role) != 0;
+	pfree(database);
+	pfree(role);
+	return reconnect;
 }
 
 /*

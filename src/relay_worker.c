@@ -259,8 +259,7 @@ pd_relay_worker_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, handle_sigterm);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(pd_database, NULL, 0);
-	pd_worker_pin_search_path();
+	pd_worker_connect();
 	pd_stats_worker_started(PD_WORKER_RELAY);
 	pgstat_report_appname("pre_delinquency relay");
 
@@ -270,11 +269,8 @@ pd_relay_worker_main(Datum arg)
 		pd_stats_worker_state(PD_WORKER_RELAY,
 		                      "waiting for pre_delinquency.kafka_brokers");
 		wait_a_while(1000);
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		if (ConfigReloadPending && pd_worker_reload_config())
+			proc_exit(1);
 	}
 	if (got_sigterm)
 		proc_exit(0);
@@ -302,10 +298,9 @@ pd_relay_worker_main(Datum arg)
 			char *brokers = pstrdup(pd_kafka_brokers);
 			char *properties = pstrdup(pd_kafka_properties);
 
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-			/* restart with the new cluster or credentials */
-			if (strcmp(brokers, pd_kafka_brokers) != 0 ||
+			/* restart with the new database, role, cluster or credentials */
+			if (pd_worker_reload_config() ||
+			    strcmp(brokers, pd_kafka_brokers) != 0 ||
 			    strcmp(properties, pd_kafka_properties) != 0)
 				break;
 		}

@@ -208,8 +208,7 @@ lock_referenced_rows(const pg_uuid_t *customers, int n, int model_id)
 	pg_uuid_t *ids = palloc(sizeof(pg_uuid_t) * n);
 	Datum *elems = palloc(sizeof(Datum) * n);
 	int distinct = 0;
-	Oid save_user;
-	int save_sec;
+	PdAsOwner as;
 
 	for (int i = 0; i < n; i++)
 		ids[i] = customers[i];
@@ -218,7 +217,7 @@ lock_referenced_rows(const pg_uuid_t *customers, int n, int model_id)
 		if (i == 0 || compare_uuids(&ids[i - 1], &ids[i]) != 0)
 			elems[distinct++] = UUIDPGetDatum(&ids[i]);
 
-	pd_become_owner(pd_schema()->customers, &save_user, &save_sec);
+	pd_begin_as_owner(pd_schema()->customers, true, &as);
 	pd_execute_kept(
 	    &customers_plan,
 	    "SELECT customer_id FROM pre_delinquency.customers "
@@ -228,7 +227,7 @@ lock_referenced_rows(const pg_uuid_t *customers, int n, int model_id)
 	    (Datum[]){PointerGetDatum(construct_array(
 	        elems, distinct, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR))},
 	    NULL, false);
-	SetUserIdAndSecContext(save_user, save_sec);
+	pd_end_as_owner(&as);
 	if (SPI_processed != (uint64) distinct)
 		ereport(ERROR,
 		        (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -237,13 +236,13 @@ lock_referenced_rows(const pg_uuid_t *customers, int n, int model_id)
 		         errdetail("%d of the batch's %d customers do not exist.",
 		                   distinct - (int) SPI_processed, distinct)));
 
-	pd_become_owner(pd_schema()->models, &save_user, &save_sec);
+	pd_begin_as_owner(pd_schema()->models, true, &as);
 	pd_execute_kept(&model_plan,
 	                "SELECT model_id FROM pre_delinquency.models "
 	                "WHERE model_id = $1 FOR KEY SHARE",
 	                1, (Oid[]){INT4OID}, (Datum[]){Int32GetDatum(model_id)},
 	                NULL, false);
-	SetUserIdAndSecContext(save_user, save_sec);
+	pd_end_as_owner(&as);
 	if (SPI_processed != 1)
 		ereport(ERROR, (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 		                errmsg("insert on table \"risk_scores\" violates its "
@@ -401,11 +400,11 @@ write_prediction_events(const PdRiskRow *rows, const PdRiskIds *ids, int n,
 	                                          pd_predictions_topic[0] != '\0'
 	                                      ? pd_predictions_topic
 	                                      : "predictions-stream");
-	Oid save_user;
-	int save_sec;
+	PdAsOwner as;
 	Oid outbox = pd_schema()->outbox;
 
-	pd_become_owner(outbox, &save_user, &save_sec);
+	/* no statement meanwhile; may run in parallel mode (assess_all) */
+	pd_begin_as_owner(outbox, false, &as);
 	target_open(&t, outbox, outbox_columns, outbox_types, OB_COLUMNS, n);
 	for (int i = 0; i < n; i++)
 	{
@@ -427,7 +426,7 @@ write_prediction_events(const PdRiskRow *rows, const PdRiskIds *ids, int n,
 		target_add(&t);
 	}
 	target_close(&t);
-	SetUserIdAndSecContext(save_user, save_sec);
+	pd_end_as_owner(&as);
 }
 
 /* n values of the identity column of 'relid' whose name is 'column' */

@@ -32,8 +32,12 @@ start_pipeline_cluster() { # brokers, customers
 	eval "$(scripts/pg_scratch.sh env)"
 	q "CREATE EXTENSION pre_delinquency"
 	q "SET client_min_messages = warning; SELECT count(*) FROM pre_delinquency.generate_synthetic($2, 200, 17)" >/dev/null
+	# PD_WORKER_ROLE: the workers connect as that role (created here, with
+	# LOGIN and the extension's pre_delinquency_worker privileges only)
+	[ -z "${PD_WORKER_ROLE:-}" ] || q "CREATE ROLE $PD_WORKER_ROLE LOGIN IN ROLE pre_delinquency_worker"
 	psql -qX -v ON_ERROR_STOP=1 \
 		-c "LOAD 'pre_delinquency'" \
+		-c "ALTER SYSTEM SET pre_delinquency.worker_role = '${PD_WORKER_ROLE:-}'" \
 		-c "ALTER SYSTEM SET shared_preload_libraries = 'pre_delinquency'" \
 		-c "ALTER SYSTEM SET pre_delinquency.database = '$PD_DB'" \
 		-c "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$1'" \

@@ -133,11 +133,17 @@ if [ "$broker_kind" = kafka ]; then
 else
 	start_broker
 fi
-start_pipeline_cluster "$brokers" 300
+# Everything below runs with the workers connected as a role holding only
+# pre_delinquency_worker's privileges, not as the superuser (the other
+# stream suites keep the default): a privilege it lacks fails a check.
+PD_WORKER_ROLE=pd_stream_worker start_pipeline_cluster "$brokers" 300
 base_txns=$(q "SELECT count(*) FROM pre_delinquency.transactions")
 
 workers=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'")
 check workers_started "$([ "$workers" = 2 ] && echo 0 || echo 1)" "($workers workers in pg_stat_activity)"
+roles=$(q "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'")
+super=$(q "SELECT rolsuper FROM pg_roles WHERE rolname = 'pd_stream_worker'")
+check workers_run_as_worker_role "$([ "$roles" = pd_stream_worker ] && [ "$super" = f ] && echo 0 || echo 1)" "(connected as $roles; superuser: $super)"
 
 # --- 1. events in: rows, dead letters --------------------------------------
 generate 1 3000 150
@@ -309,5 +315,15 @@ fi
 workers=$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE pid IS NOT NULL")
 lag=$(q "SELECT coalesce(sum(lag), 0) FROM pre_delinquency.consumer_lag")
 check workers_still_running "$([ "$workers" = 2 ] && echo 0 || echo 1)" "($workers, consumer lag $lag)"
+denied=$(grep -c 'permission denied' "$PD_SCRATCH/postgres.log" 2>/dev/null)
+check worker_role_never_denied "$([ "${denied:-0}" = 0 ] && echo 0 || echo 1)" "(${denied:-0} 'permission denied' in the server log)"
+
+# --- 9. another worker_role on reload: both workers reconnect as it ---------
+q "ALTER SYSTEM RESET pre_delinquency.worker_role" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+wait_for "SELECT count(*) = 2 AND bool_and(usename = current_user)
+          FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'" 30
+check worker_role_change_reconnects $? \
+	"(now $(q "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE backend_type LIKE 'pre_delinquency %'"), the bootstrap superuser)"
 psql -qX -c "SELECT * FROM pre_delinquency.pipeline_stats" | sed 's/^/    /'
 exit $failed
