@@ -174,9 +174,19 @@ start() { # dir, port, overrides...
 	done
 	write_config "$dir" "$port" "$@"
 	if [ ! -f "$dir/data/meta.properties" ]; then
-		id=$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+		# A cluster id is a uuid in URL-safe base64: one in 64 starts with
+		# '-', which the tool's argument parser takes for an option ("argument
+		# --cluster-id: expected one argument": a broker that failed to start
+		# now and then). Kafka's own random-uuid never starts with '-'; nor
+		# does this one, and '=' passes it as a value whatever it starts with.
+		id=$(python3 -c 'import base64, uuid
+while True:
+    i = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not i.startswith("-"):
+        break
+print(i)')
 		java_small 256m "$root/scripts/kafka/log4j2-tools.properties"
-		if ! "${java_cmd[@]}" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$dir/format.out" 2>&1; then
+		if ! "${java_cmd[@]}" kafka.tools.StorageTool format "--cluster-id=$id" -c "$dir/server.properties" >"$dir/format.out" 2>&1; then
 			cat "$dir/format.out" >&2
 			die "could not format $dir/data (output above)."
 		fi
