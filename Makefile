@@ -16,7 +16,7 @@ OBJS        = src/pre_delinquency.o src/pd_util.o src/schema.o src/features.o \
               src/synthetic.o src/synthetic_model.o src/synthetic_customer.o \
               src/synthetic_random.o src/bulk_writer.o
 # scoring, assessment and training over the XGBoost C API
-OBJS       += src/xgb_util.o src/scoring.o src/shap_batch.o src/parallel_features.o src/policy.o src/training.o \
+OBJS       += src/xgb_util.o src/model_check.o src/scoring.o src/shap_batch.o src/parallel_features.o src/policy.o src/training.o \
               src/metrics.o
 # the streaming pipeline over librdkafka and json-c
 OBJS       += src/event_json.o src/json_strict.o src/ingest.o src/ingest_bulk.o src/risk_bulk.o src/ingest_worker.o \

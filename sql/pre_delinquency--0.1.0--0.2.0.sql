@@ -304,11 +304,11 @@ ALTER TABLE outbox ALTER COLUMN payload SET STATISTICS 0;
 -- added in 0.2.0: the workers' own role. pre_delinquency.worker_role names a
 -- LOGIN role the workers connect as instead of the bootstrap superuser;
 -- granted pre_delinquency_worker it has what they need and no more: read the
--- bank, the model and the configuration, insert transactions, dead letters,
--- risk scores and interventions, keep the stored offsets and empty the
--- outbox. The ledger, the outbox rows and the row locks the cooldown and the
--- foreign keys need are taken as their tables' owner by the extension's own
--- code and SECURITY DEFINER triggers. GRANT takes no lock the workers wait on.
+-- bank, the model and the configuration, insert transactions, risk scores
+-- and interventions, keep the stored offsets and empty the outbox. The
+-- ledger, the dead letters, the outbox rows and the row locks the cooldown
+-- and the foreign keys need are written or taken as their tables' owner by
+-- the extension's own code and SECURITY DEFINER triggers. GRANT takes no lock the workers wait on.
 DO $roles$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pre_delinquency_worker') THEN
@@ -319,6 +319,33 @@ $roles$;
 GRANT USAGE ON SCHEMA pre_delinquency TO pre_delinquency_worker;
 GRANT SELECT ON customers, transactions, payments, models, risk_levels, intervention_policies,
 	score_triggers, kafka_offsets, risk_scores, interventions, outbox TO pre_delinquency_worker;
-GRANT INSERT ON transactions, dead_letters, risk_scores, interventions TO pre_delinquency_worker;
+GRANT INSERT ON transactions, risk_scores, interventions TO pre_delinquency_worker;
 GRANT INSERT, UPDATE ON kafka_offsets TO pre_delinquency_worker;
 GRANT DELETE ON outbox TO pre_delinquency_worker;
+
+-- added in 0.2.0: the C functions that run SQL run it with search_path =
+-- pg_catalog, pg_temp, as if SECURITY DEFINER functions (finding 9 of
+-- docs/SECURITY.md). Their statements name the extension's schema but not
+-- their operators and functions, which the caller's search_path resolves: an
+-- operator for the exact argument types (text || uuid, numeric * integer) in
+-- any schema on a privileged caller's path wins over pg_catalog's, which
+-- needs a cast, and ran as that caller. ALTER FUNCTION takes no lock a
+-- worker waits on (the workers pin their own search_path).
+ALTER FUNCTION assess_customer(uuid) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION assess_all(timestamptz) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ingest_events(text[], text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION replay_dead_letters(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION activate_model(integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION train_model(text, timestamptz, jsonb, integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION evaluate_model(integer, timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION generate_synthetic(integer, integer, integer, timestamptz) SET search_path = pg_catalog, pg_temp;
+
+-- added in 0.2.0: the views over the bank's results read them as the
+-- querying role (finding 10 of docs/SECURITY.md): as their owner, they showed
+-- a reader rows that a row-level security policy on risk_scores or
+-- interventions hides from it. Each reads only what a reader may read.
+-- (pipeline_stats keeps its owner's rights: it shows a reader the outbox's
+-- depth, not its rows.)
+ALTER VIEW latest_risk SET (security_invoker = true);
+ALTER VIEW risk_summary SET (security_invoker = true);
+ALTER VIEW model_status SET (security_invoker = true);

@@ -32,6 +32,13 @@ SELECT activate_model((SELECT model_id FROM models WHERE is_active));
 SELECT count(*) = 1 AS one_active_model FROM models WHERE is_active;
 UPDATE intervention_policies SET message_template = message_template WHERE risk_level = 'HIGH';
 SELECT count(*) = 1 AS operator_sees_latest_risk FROM latest_risk;
+-- an operator ingests bad events too (their dead letters are written as the
+-- table's owner), and replays them, those that fail again updated in place
+SELECT inserted, dead_letters FROM ingest_events(ARRAY['not json', NULL], 'privileges');
+SELECT replay_dead_letters() AS replayed;
+SELECT count(*) AS dead_letters_kept, max(replay_attempts) AS attempts
+FROM dead_letters WHERE topic = 'privileges';
+DELETE FROM dead_letters WHERE topic = 'privileges';
 SET pre_delinquency.intervention_cooldown = '1d';
 RESET ROLE;
 

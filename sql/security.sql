@@ -91,13 +91,23 @@ WHERE p.pronamespace = 'pre_delinquency'::regnamespace
   AND has_function_privilege('pre_delinquency_worker', p.oid, 'EXECUTE');
 
 -- 3. SECURITY DEFINER functions pin search_path, pg_temp last; so does
--- every function not written in C (C functions name the schema in their SQL)
+-- every function not written in C (C functions name the schema in their SQL),
+-- and every C function that runs SQL pins pg_catalog, pg_temp
 SELECT p.oid::regprocedure AS unpinned, p.prosecdef, p.proconfig
 FROM pg_proc p
 WHERE p.pronamespace = 'pre_delinquency'::regnamespace
   AND (p.prosecdef OR p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c'))
   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) s
                   WHERE s ~ '^search_path=pre_delinquency, pg_catalog, pg_temp$');
+SELECT f AS c_function_running_sql_unpinned
+FROM unnest(ARRAY['assess_customer(uuid)', 'assess_all(timestamptz)', 'ingest_events(text[],text)',
+                  'replay_dead_letters(text)', 'activate_model(integer)',
+                  'train_model(text,timestamptz,jsonb,integer)',
+                  'evaluate_model(integer,timestamptz,timestamptz)',
+                  'generate_synthetic(integer,integer,integer,timestamptz)']) f
+WHERE NOT EXISTS (SELECT FROM pg_proc p, unnest(p.proconfig) s
+                  WHERE p.oid = ('pre_delinquency.' || f)::regprocedure
+                    AND s = 'search_path=pg_catalog, pg_temp');
 SELECT count(*) > 0 AS has_security_definer_functions
 FROM pg_proc WHERE pronamespace = 'pre_delinquency'::regnamespace AND prosecdef;
 
@@ -201,6 +211,14 @@ CREATE FUNCTION pd_sec_evil.int8_add(bigint, bigint) RETURNS bigint LANGUAGE plp
 $$ BEGIN INSERT INTO pd_sec_evil.calls VALUES ('+', current_user); RETURN $1 OPERATOR(pg_catalog.+) $2; END $$;
 CREATE OPERATOR pd_sec_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = pd_sec_evil.uuid_eq);
 CREATE OPERATOR pd_sec_evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = pd_sec_evil.int8_add);
+-- and two exact matches for what pg_catalog has only with a cast, for a
+-- privileged caller who has this schema on its path (finding 9)
+CREATE FUNCTION pd_sec_evil.text_uuid(text, uuid) RETURNS text LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO pd_sec_evil.calls VALUES ('||', current_user); RETURN $1 OPERATOR(pg_catalog.||) $2::text; END $$;
+CREATE FUNCTION pd_sec_evil.numeric_int(numeric, integer) RETURNS numeric LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO pd_sec_evil.calls VALUES ('*', current_user); RETURN $1 OPERATOR(pg_catalog.*) $2::numeric; END $$;
+CREATE OPERATOR pd_sec_evil.|| (LEFTARG = text, RIGHTARG = uuid, FUNCTION = pd_sec_evil.text_uuid);
+CREATE OPERATOR pd_sec_evil.* (LEFTARG = numeric, RIGHTARG = integer, FUNCTION = pd_sec_evil.numeric_int);
 SET search_path = pd_sec_evil, pg_catalog;
 SELECT '5ec00000-0000-4000-8000-000000000001'::uuid = '5ec00000-0000-4000-8000-000000000001'
     AS impostor_armed;
@@ -213,9 +231,34 @@ SELECT pre_delinquency.assess_all() > 0 AS assessed;
 SELECT count(*) > 0 AS interventions_made FROM pre_delinquency.interventions;
 RESET search_path;
 RESET ROLE;
+-- the superuser, with that schema on its path (pg_catalog first, implicitly)
+SET search_path = pd_sec_evil;
+SELECT inserted FROM pre_delinquency.ingest_events(ARRAY[
+  '{"customer_id": "5ec00000-0000-4000-8000-000000000001", "txn_time": "2025-06-04T12:00:00Z", "amount": 11, "txn_type": "debit", "category": "dining", "channel": "upi", "is_failed": false}'
+], 'security');
+SET pre_delinquency.intervention_cooldown = 0;
+SELECT pre_delinquency.assess_all() > 0 AS superuser_assessed;
+RESET pre_delinquency.intervention_cooldown;
+RESET search_path;
 SELECT count(*) FILTER (WHERE as_role <> 'pd_sec_mallory') AS impostor_calls_as_another_role,
        count(*) FILTER (WHERE as_role = 'pd_sec_mallory') > 0 AS impostors_do_run_for_mallory
 FROM pd_sec_evil.calls;
+ROLLBACK;
+
+-- 8. The views over results read as the querying role (finding 10): a
+-- row-level security policy hiding risk_scores from readers hides them in
+-- latest_risk, risk_summary and model_status too.
+BEGIN;
+ALTER TABLE pre_delinquency.risk_scores ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pd_sec_hide ON pre_delinquency.risk_scores FOR SELECT
+  TO pre_delinquency_reader USING (false);
+SELECT count(*) > 0 AS there_are_scores_to_hide FROM pre_delinquency.latest_risk;
+SET ROLE pd_sec_reader;
+SELECT (SELECT count(*) FROM pre_delinquency.risk_scores) AS table_rows,
+       (SELECT count(*) FROM pre_delinquency.latest_risk) AS latest_risk_rows,
+       (SELECT sum(customers) FROM pre_delinquency.risk_summary) AS summarised,
+       (SELECT sum(scores_recorded) FROM pre_delinquency.model_status) AS scores_recorded;
+RESET ROLE;
 ROLLBACK;
 
 -- clean up

@@ -214,6 +214,7 @@ SELECT train_model('x', '2025-06-30 00:00+00', '{"max_depth": [3]}');
 SELECT train_model('x', '2025-06-30 00:00+00', '{"num_boost_round": 0}');
 SELECT train_model('x', '2025-06-30 00:00+00', '{"num_boost_round": 2.5}');
 SELECT train_model('x', '2025-06-30 00:00+00', '{"num_boost_round": "300"}');
+SELECT train_model('x', '2025-06-30 00:00+00', '{"nthread": 2000}');
 SELECT train_model('x', '2025-06-30 00:00+00', '{"objective": "reg:squarederror"}');
 SELECT train_model('x', '2025-06-30 00:00+00', '{"booster": "gblinear"}');
 SELECT train_model('x', '2025-06-30 00:00+00', '{"max_dept": 3}');

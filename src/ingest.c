@@ -514,10 +514,17 @@ array_of(const Datum *values, const bool *nulls, int n, Oid type)
 	                                          align));
 }
 
+/*
+ * Dead letters are the ingest's own bookkeeping, written as the table's
+ * owner (as the ledger is): a caller of ingest_events or
+ * replay_dead_letters needs no INSERT or UPDATE on them (an operator may
+ * read and delete them, nothing more).
+ */
 static void
 flush_dead_letters(DeadLetterRows *rows)
 {
 	static SPIPlanPtr plan = NULL;
+	PdAsOwner as;
 	Oid types[7] = {TEXTARRAYOID,  INT4ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID,
 	                BYTEAARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	Datum args[7];
@@ -531,12 +538,14 @@ flush_dead_letters(DeadLetterRows *rows)
 	args[4] = array_of(rows->payload, rows->no_payload, rows->n, BYTEAOID);
 	args[5] = array_of(rows->reason, NULL, rows->n, TEXTOID);
 	args[6] = array_of(rows->detail, NULL, rows->n, TEXTOID);
+	pd_begin_as_owner(pd_schema()->dead_letters, true, &as);
 	pd_execute_kept(&plan,
 	                "INSERT INTO pre_delinquency.dead_letters (topic, "
 	                "kafka_partition, kafka_offset, message_key, payload, "
 	                "reason, detail) "
 	                "SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)",
 	                7, types, args, NULL, false);
+	pd_end_as_owner(&as);
 	rows->n = 0;
 	rows->bytes = 0;
 }
@@ -572,7 +581,9 @@ settle_replayed(const IngestItem *item, PdIngestStats *stats)
 	static SPIPlanPtr update_plan = NULL;
 	Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum args[3] = {Int64GetDatum(item->msg->dead_letter_id), 0, 0};
+	PdAsOwner as;
 
+	pd_begin_as_owner(pd_schema()->dead_letters, true, &as);
 	if (item->ok)
 	{
 		pd_execute_kept(&delete_plan,
@@ -580,17 +591,20 @@ settle_replayed(const IngestItem *item, PdIngestStats *stats)
 		                "WHERE dead_letter_id = $1",
 		                1, types, args, NULL, false);
 		stats->replayed++;
-		return;
 	}
-	args[1] = CStringGetTextDatum(item->reason);
-	args[2] = CStringGetTextDatum(item->detail);
-	pd_execute_kept(&update_plan,
-	                "UPDATE pre_delinquency.dead_letters SET "
-	                "reason = $2, detail = $3, "
-	                "replay_attempts = replay_attempts + 1 "
-	                "WHERE dead_letter_id = $1",
-	                3, types, args, NULL, false);
-	stats->dead_letters++;
+	else
+	{
+		args[1] = CStringGetTextDatum(item->reason);
+		args[2] = CStringGetTextDatum(item->detail);
+		pd_execute_kept(&update_plan,
+		                "UPDATE pre_delinquency.dead_letters SET "
+		                "reason = $2, detail = $3, "
+		                "replay_attempts = replay_attempts + 1 "
+		                "WHERE dead_letter_id = $1",
+		                3, types, args, NULL, false);
+		stats->dead_letters++;
+	}
+	pd_end_as_owner(&as);
 }
 
 /*
@@ -1032,16 +1046,20 @@ pd_replay_dead_letters(PG_FUNCTION_ARGS)
 	{
 		PdIngestMessage *messages;
 		uint64 n;
+		PdAsOwner as;
 
 		CHECK_FOR_INTERRUPTS();
 		args[1] = Int64GetDatum(last);
 		SPI_connect();
+		/* the row locks too are the bookkeeping's (flush_dead_letters) */
+		pd_begin_as_owner(pd_schema()->dead_letters, true, &as);
 		SPI_execute_with_args(
 		    "SELECT dead_letter_id, topic, kafka_partition, kafka_offset, "
 		    "message_key, payload FROM pre_delinquency.dead_letters "
 		    "WHERE ($1 IS NULL OR reason LIKE $1) AND dead_letter_id > $2 "
 		    "ORDER BY dead_letter_id LIMIT $3 FOR UPDATE",
 		    3, types, args, nulls, false, 0);
+		pd_end_as_owner(&as);
 		n = SPI_processed;
 		messages = palloc0(sizeof(PdIngestMessage) * Max(n, 1));
 		for (uint64 i = 0; i < n; i++)

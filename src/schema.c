@@ -130,6 +130,7 @@ load_schema(void)
 
 	s->risk_scores = lookup_relation("risk_scores");
 	s->outbox = lookup_relation("outbox");
+	s->dead_letters = lookup_relation("dead_letters");
 
 	s->ledger = lookup_relation("balance_ledger");
 	s->ledger_pkey = lookup_relation("balance_ledger_pkey");

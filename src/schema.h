@@ -55,6 +55,7 @@ typedef struct PdSchema
 
 	Oid risk_scores;
 	Oid outbox;
+	Oid dead_letters;
 
 	Oid ledger;
 	Oid ledger_pkey; /* (customer_id, month) */

@@ -124,6 +124,7 @@ pd_load_booster(int model_id, bytea *bytes)
 			     errmsg("the booster of model %d takes %lu features, not %d",
 			            model_id, (unsigned long) nfeatures,
 			            PD_NUM_FEATURES)));
+		pd_check_booster_trees(booster, model_id);
 		XGB_CHECK(XGBoosterSetParam(booster, "nthread",
 		                            psprintf("%d", pd_xgboost_nthread)),
 		          "setting nthread");

@@ -40,6 +40,7 @@
 #include "features.h"
 #include "scoring.h"
 #include "shap_batch.h"
+#include "xgb_json.h"
 #include "xgb_util.h"
 
 #define NCOL          (PD_NUM_FEATURES + 1)
@@ -115,33 +116,6 @@ forget_model(void)
 	model = NULL;
 }
 
-static json_object *
-member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static bool
-member_is(json_object *o, const char *key, const char *value)
-{
-	json_object *v = member(o, key);
-
-	return v != NULL && strcmp(json_object_get_string(v), value) == 0;
-}
-
-/* The int array element, -1 if absent. */
-static int
-int_at(json_object *array, int i)
-{
-	json_object *v = json_object_array_get_idx(array, i);
-
-	return v == NULL ? -1 : json_object_get_int(v);
-}
-
 /*
  * A tree's splits reachable from the root, or false if the grouping cannot
  * cover it. The threshold is read from XGBoost's shortest decimal with
@@ -150,12 +124,12 @@ int_at(json_object *array, int i)
 static bool
 read_tree(json_object *tree, ShapTree *out)
 {
-	json_object *left = member(tree, "left_children");
-	json_object *right = member(tree, "right_children");
-	json_object *features = member(tree, "split_indices");
-	json_object *conditions = member(tree, "split_conditions");
-	json_object *default_left = member(tree, "default_left");
-	json_object *types = member(tree, "split_type");
+	json_object *left = pd_json_member(tree, "left_children");
+	json_object *right = pd_json_member(tree, "right_children");
+	json_object *features = pd_json_member(tree, "split_indices");
+	json_object *conditions = pd_json_member(tree, "split_conditions");
+	json_object *default_left = pd_json_member(tree, "default_left");
+	json_object *types = pd_json_member(tree, "split_type");
 	int nnodes;
 	int stack[2 * MAX_SPLITS + 2];
 	int top = 0;
@@ -170,7 +144,7 @@ read_tree(json_object *tree, ShapTree *out)
 	while (top > 0)
 	{
 		int node = stack[--top];
-		int l = int_at(left, node);
+		int l = pd_json_int_at(left, node);
 		Split *s;
 
 		if (node < 0 || node >= nnodes)
@@ -178,10 +152,10 @@ read_tree(json_object *tree, ShapTree *out)
 		if (l == -1)
 			continue; /* a leaf */
 		if (out->nsplits == MAX_SPLITS ||
-		    (types != NULL && int_at(types, node) != 0))
+		    (types != NULL && pd_json_int_at(types, node) != 0))
 			return false;
 		s = &out->splits[out->nsplits++];
-		s->feature = int_at(features, node);
+		s->feature = pd_json_int_at(features, node);
 		s->threshold = strtof(json_object_get_string(
 		                          json_object_array_get_idx(conditions, node)),
 		                      NULL);
@@ -190,7 +164,7 @@ read_tree(json_object *tree, ShapTree *out)
 		if (s->feature < 0 || s->feature >= PD_NUM_FEATURES)
 			return false;
 		out->splits_on[s->feature] = true;
-		stack[top++] = int_at(right, node);
+		stack[top++] = pd_json_int_at(right, node);
 		stack[top++] = l;
 	}
 	out->nfeatures = 0;
@@ -213,16 +187,17 @@ read_model(ShapModel *m, const char *json, bst_ulong len)
 {
 	json_tokener *tok = json_tokener_new_ex(64);
 	json_object *root = json_tokener_parse_ex(tok, json, (int) len);
-	json_object *learner = member(root, "learner");
-	json_object *booster = member(learner, "gradient_booster");
-	json_object *trees_model = member(booster, "model");
-	json_object *trees = member(trees_model, "trees");
-	json_object *info = member(trees_model, "tree_info");
+	json_object *learner = pd_json_member(root, "learner");
+	json_object *booster = pd_json_member(learner, "gradient_booster");
+	json_object *trees_model = pd_json_member(booster, "model");
+	json_object *trees = pd_json_member(trees_model, "trees");
+	json_object *info = pd_json_member(trees_model, "tree_info");
 	bool ok =
-	    root != NULL && member_is(booster, "name", "gbtree") &&
-	    member_is(member(trees_model, "gbtree_model_param"),
-	              "num_parallel_tree", "1") &&
-	    member_is(member(learner, "learner_model_param"), "num_class", "0") &&
+	    root != NULL && pd_json_member_is(booster, "name", "gbtree") &&
+	    pd_json_member_is(pd_json_member(trees_model, "gbtree_model_param"),
+	                      "num_parallel_tree", "1") &&
+	    pd_json_member_is(pd_json_member(learner, "learner_model_param"),
+	                      "num_class", "0") &&
 	    trees != NULL && info != NULL && json_object_array_length(trees) > 0;
 
 	json_tokener_free(tok);
@@ -231,7 +206,7 @@ read_model(ShapModel *m, const char *json, bst_ulong len)
 		m->ntrees = json_object_array_length(trees);
 		m->trees = palloc0(sizeof(ShapTree) * m->ntrees);
 		for (int j = 0; ok && j < m->ntrees; j++)
-			ok = int_at(info, j) == 0 &&
+			ok = pd_json_int_at(info, j) == 0 &&
 			     read_tree(json_object_array_get_idx(trees, j), &m->trees[j]);
 		if (!ok)
 			m->ntrees = 0;

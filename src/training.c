@@ -538,6 +538,11 @@ apply_user_params(XgbParams *p, Jsonb *params)
 		if (strcmp(key, "num_class") == 0 || strcmp(key, "num_target") == 0)
 			bad_param(key, "is not supported",
 			          "train_model trains one probability: remove it.");
+		/* thousands of threads in one backend otherwise */
+		if (strcmp(key, "nthread") == 0 || strcmp(key, "n_jobs") == 0)
+			bad_param(key, "is not accepted here",
+			          "Set pre_delinquency.xgboost_nthread (at most 64) "
+			          "instead.");
 		set_param(p, key, value, kind);
 	}
 }

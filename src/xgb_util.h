@@ -32,4 +32,10 @@ extern char *pd_xgb_last_error(void);
  */
 extern char *pd_xgb_dense_interface(const float *data, int nrow, int ncol);
 
+/*
+ * ERROR unless every tree of the booster is one XGBoost can walk without
+ * reading out of bounds (see model_check.c).
+ */
+extern void pd_check_booster_trees(BoosterHandle booster, int model_id);
+
 #endif
