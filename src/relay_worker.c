@@ -7,7 +7,10 @@
  *
  * Broker down: deliveries fail after message.timeout.ms, the rows stay,
  * the relay backs off and retries; the outbox grows and nothing else stops.
- * Delivery reports are served on this thread by rd_kafka_poll.
+ * A row the producer refuses for good (larger than message.max.bytes, say)
+ * stays too, reported, but holds nothing back: no back-off for it, and it
+ * sits out the batches for a minute at a time. Delivery reports are served
+ * on this thread by rd_kafka_poll.
  */
 #include "postgres.h"
 
@@ -49,6 +52,7 @@ typedef struct OutboxRow
 	TimestampTz acked_at;          /* when the delivery report came */
 	bool done;
 	bool delivered;
+	bool refused; /* for good: too large or malformed, not an outage */
 } OutboxRow;
 
 static int pending = 0;
@@ -63,6 +67,20 @@ handle_sigterm(SIGNAL_ARGS)
 	errno = save_errno;
 }
 
+/*
+ * Whether the message itself is refused, so that sending it again can never
+ * succeed (an outage, a leader change or a timeout can pass).
+ */
+static bool
+refused_for_good(rd_kafka_resp_err_t err)
+{
+	return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+	       err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
+	       err == RD_KAFKA_RESP_ERR_INVALID_MSG ||
+	       err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
+	       err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+}
+
 /* Runs on this thread, inside rd_kafka_poll: only marks the row. */
 static void
 on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -71,6 +89,7 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 	row->done = true;
 	row->delivered = (m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+	row->refused = refused_for_good(m->err);
 	/* a row's latency ends here, not when the round's last report came */
 	row->acked_at = GetCurrentTimestamp();
 	pending--;
@@ -128,6 +147,32 @@ learn_leaders(rd_kafka_t *rk, const char *topic)
 	rd_kafka_topic_destroy(rkt);
 }
 
+/*
+ * Rows the producer refused for good (report_refused), left out of the
+ * batches until RETRY_REFUSED_MS has passed since the first of them: read
+ * and refused again in every batch they would cost a slot, and, once the
+ * outbox holds nothing else, a busy loop. After that they are tried again
+ * (an operator may have shortened them or raised message.max.bytes).
+ */
+#define MAX_SKIPPED      1024
+#define RETRY_REFUSED_MS 60000
+
+static Datum skipped[MAX_SKIPPED];
+static int n_skipped = 0;
+static TimestampTz skipping_since = 0;
+
+static void
+skip_refused(const OutboxRow *rows, int n)
+{
+	for (int i = 0; i < n && n_skipped < MAX_SKIPPED; i++)
+		if (rows[i].refused)
+		{
+			if (n_skipped == 0)
+				skipping_since = GetCurrentTimestamp();
+			skipped[n_skipped++] = Int64GetDatum(rows[i].outbox_id);
+		}
+}
+
 /* The oldest outbox rows, copied out of a short read-only transaction. */
 static int
 read_outbox(OutboxRow *rows, int limit)
@@ -136,13 +181,21 @@ read_outbox(OutboxRow *rows, int limit)
 	MemoryContext target = CurrentMemoryContext; /* the batch context */
 	int n;
 
+	if (n_skipped > 0 &&
+	    TimestampDifferenceExceeds(skipping_since, GetCurrentTimestamp(),
+	                               RETRY_REFUSED_MS))
+		n_skipped = 0;
 	pd_worker_begin();
 	pd_execute_kept(&plan,
 	                "SELECT outbox_id, topic, message_key, payload::text, "
-	                "source_event_time "
-	                "FROM pre_delinquency.outbox ORDER BY outbox_id LIMIT $1",
-	                1, (Oid[]){INT4OID}, (Datum[]){Int32GetDatum(limit)}, NULL,
-	                true);
+	                "source_event_time FROM pre_delinquency.outbox "
+	                "WHERE outbox_id <> ALL($2) ORDER BY outbox_id LIMIT $1",
+	                2, (Oid[]){INT4OID, INT8ARRAYOID},
+	                (Datum[]){Int32GetDatum(limit),
+	                          PointerGetDatum(construct_array(
+	                              skipped, n_skipped, INT8OID, 8,
+	                              FLOAT8PASSBYVAL, TYPALIGN_DOUBLE))},
+	                NULL, true);
 	n = SPI_processed;
 	for (int i = 0; i < n; i++)
 	{
@@ -158,7 +211,7 @@ read_outbox(OutboxRow *rows, int limit)
 		rows[i].payload = pstrdup(SPI_getvalue(t, d, 4));
 		when = SPI_getbinval(t, d, 5, &isnull);
 		rows[i].source_event_time = isnull ? 0 : DatumGetTimestampTz(when);
-		rows[i].done = rows[i].delivered = false;
+		rows[i].done = rows[i].delivered = rows[i].refused = false;
 		MemoryContextSwitchTo(spi);
 	}
 	pd_worker_commit(target);
@@ -190,7 +243,9 @@ produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
 		else
 		{
 			rows[i].done = true;
-			pd_stats_worker_error(PD_WORKER_RELAY, rd_kafka_err2str(err));
+			rows[i].refused = refused_for_good(err);
+			if (!rows[i].refused)
+				pd_stats_worker_error(PD_WORKER_RELAY, rd_kafka_err2str(err));
 		}
 	}
 	/* the producer's own message.timeout.ms bounds this wait */
@@ -199,6 +254,44 @@ produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
 		rd_kafka_poll(rk, 100);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/*
+ * The rows refused for good: kept in the outbox (nothing is lost; an
+ * operator deletes or shortens them) and reported, a WARNING the first time
+ * a row is seen, but no reason to back off: an outage would fail them all,
+ * this fails only them, and backing off for it would hold back every row
+ * behind it (up to MAX_BACKOFF_MS a batch, for ever). Returns how many.
+ */
+static int
+report_refused(const OutboxRow *rows, int n)
+{
+	static int64 last_warned = 0;
+	int refused = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		char *message;
+
+		if (!rows[i].refused)
+			continue;
+		refused++;
+		message = psprintf("outbox row %lld (%s, %zu bytes) refused by the "
+		                   "producer for good; kept in the outbox",
+		                   (long long) rows[i].outbox_id, rows[i].topic,
+		                   strlen(rows[i].payload));
+		pd_stats_worker_error(PD_WORKER_RELAY, message);
+		if (rows[i].outbox_id > last_warned)
+		{
+			ereport(WARNING,
+			        (errmsg("%s", message),
+			         errhint("Delete the row from pre_delinquency.outbox, or "
+			                 "raise message.max.bytes (producer and topic) "
+			                 "if it should go.")));
+			last_warned = rows[i].outbox_id;
+		}
+	}
+	return refused;
 }
 
 /* Deletes the delivered rows; returns how many were delivered. */
@@ -290,7 +383,7 @@ pd_relay_worker_main(Datum arg)
 
 	while (!got_sigterm)
 	{
-		int n, delivered, n_latencies;
+		int n, delivered, refused, n_latencies;
 
 		MemoryContextSwitchTo(batch_cxt);
 		if (ConfigReloadPending)
@@ -321,10 +414,12 @@ pd_relay_worker_main(Datum arg)
 		pd_stats_worker_state(PD_WORKER_RELAY, "producing");
 		produce_rows(rk, rows, n);
 		delivered = delete_delivered(rows, n, latencies, &n_latencies);
+		refused = report_refused(rows, n);
+		skip_refused(rows, n);
 		pd_stats_relay_batch(delivered, n - delivered, latencies, n_latencies);
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(batch_cxt);
-		if (delivered < n)
+		if (delivered + refused < n)
 		{
 			/* the broker is down or refusing: back off, keep the rows */
 			backoff_ms = Min(MAX_BACKOFF_MS, Max(100, backoff_ms * 2));
