@@ -82,14 +82,59 @@ handle_sigterm(SIGNAL_ARGS)
 }
 
 /*
- * Sets each assigned partition's offset to the one stored in kafka_offsets;
- * partitions never consumed get unstored_offset (group mode:
- * RD_KAFKA_OFFSET_INVALID, the group's committed offset or the earliest
- * message; static mode: the beginning). Runs inside a rebalance callback,
- * so it must not throw through librdkafka: errors are caught and flagged.
+ * A stored offset past the partition's end means the log it was stored for
+ * is gone: the topic was recreated, or the broker lost its data (pd_broker
+ * comes back empty). auto.offset.reset then moves the consumer to the
+ * earliest offset, but only in librdkafka's memory: a later rebalance would
+ * seek to the stored offset again and, the new log having grown past it by
+ * then, skip the events before it without a word (seen in test/stream:
+ * 13,000 events). So the earliest offset is stored instead, with a WARNING.
+ * Watermarks unknown (the broker unreachable): the stored offset stands.
+ */
+static int64
+offset_in_log(rd_kafka_t *rk, const rd_kafka_topic_partition_t *p,
+              int64 stored, Datum *key)
+{
+	static SPIPlanPtr plan = NULL;
+	int64 low, high;
+
+	if (rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &low,
+	                                     &high,
+	                                     2000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    stored <= high)
+		return stored;
+	ereport(WARNING,
+	        (errmsg("pre_delinquency ingest worker: the stored offset %lld of "
+	                "%s [%d] is past the partition's end (%lld); consuming "
+	                "from its earliest offset, %lld",
+	                (long long) stored, p->topic, p->partition,
+	                (long long) high, (long long) low),
+	         errdetail("The log the offset was stored for is gone: the topic "
+	                   "was recreated or the broker lost its data."),
+	         errhint("Events of the old log that were not consumed cannot be "
+	                 "read from Kafka any more.")));
+	key[3] = Int64GetDatum(low);
+	pd_execute_kept(&plan,
+	                "UPDATE pre_delinquency.kafka_offsets "
+	                "SET next_offset = $4, updated_at = now() "
+	                "WHERE consumer_group = $1 AND topic = $2 "
+	                "AND kafka_partition = $3",
+	                4, (Oid[]){TEXTOID, TEXTOID, INT4OID, INT8OID}, key, NULL,
+	                false);
+	return low;
+}
+
+/*
+ * Sets each assigned partition's offset to the one stored in kafka_offsets
+ * (see offset_in_log); partitions never consumed get unstored_offset (group
+ * mode: RD_KAFKA_OFFSET_INVALID, the group's committed offset or the
+ * earliest message; static mode: the beginning). Runs inside a rebalance
+ * callback, so it must not throw through librdkafka: errors are caught and
+ * flagged.
  */
 static void
-load_stored_offsets(rd_kafka_topic_partition_list_t *partitions,
+load_stored_offsets(rd_kafka_t *rk,
+                    rd_kafka_topic_partition_list_t *partitions,
                     int64 unstored_offset)
 {
 	MemoryContext caller = CurrentMemoryContext;
@@ -104,7 +149,7 @@ load_stored_offsets(rd_kafka_topic_partition_list_t *partitions,
 		{
 			rd_kafka_topic_partition_t *p = &partitions->elems[i];
 			Oid types[3] = {TEXTOID, TEXTOID, INT4OID};
-			Datum args[3];
+			Datum args[4];
 			bool isnull;
 
 			args[0] = CStringGetTextDatum(pd_consumer_group);
@@ -115,11 +160,14 @@ load_stored_offsets(rd_kafka_topic_partition_list_t *partitions,
 			    "WHERE consumer_group = $1 AND topic = $2 AND kafka_partition "
 			    "= $3",
 			    3, types, args, NULL, true, 1);
-			p->offset = SPI_processed == 0
-			                ? unstored_offset
-			                : DatumGetInt64(SPI_getbinval(
-			                      SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-			                      1, &isnull));
+			p->offset =
+			    SPI_processed == 0
+			        ? unstored_offset
+			        : offset_in_log(rk, p,
+			                        DatumGetInt64(SPI_getbinval(
+			                            SPI_tuptable->vals[0],
+			                            SPI_tuptable->tupdesc, 1, &isnull)),
+			                        args);
 		}
 		SPI_finish();
 		PopActiveSnapshot();
@@ -173,7 +221,7 @@ rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	{
 		int32 *ids = palloc(sizeof(int32) * Max(partitions->cnt, 1));
 
-		load_stored_offsets(partitions, RD_KAFKA_OFFSET_INVALID);
+		load_stored_offsets(rk, partitions, RD_KAFKA_OFFSET_INVALID);
 		rd_kafka_assign(rk, partitions);
 		for (int i = 0; i < partitions->cnt; i++)
 			ids[i] = partitions->elems[i].partition;
@@ -308,7 +356,7 @@ assign_owned_partitions(rd_kafka_t *rk)
 	for (int i = 0; i < n_present; i++)
 		rd_kafka_topic_partition_list_add(list, pd_transactions_topic,
 		                                  present[i]);
-	load_stored_offsets(list, RD_KAFKA_OFFSET_BEGINNING);
+	load_stored_offsets(rk, list, RD_KAFKA_OFFSET_BEGINNING);
 	if (!assignment_failed)
 		rd_kafka_assign(rk, list);
 	rd_kafka_topic_partition_list_destroy(list);
