@@ -148,7 +148,7 @@ learn_leaders(rd_kafka_t *rk, const char *topic)
 }
 
 /*
- * Rows the producer refused for good (report_refused), left out of the
+ * Rows the producer refused for good (set_aside_refused), left out of the
  * batches until RETRY_REFUSED_MS has passed since the first of them: read
  * and refused again in every batch they would cost a slot, and, once the
  * outbox holds nothing else, a busy loop. After that they are tried again
@@ -160,18 +160,6 @@ learn_leaders(rd_kafka_t *rk, const char *topic)
 static Datum skipped[MAX_SKIPPED];
 static int n_skipped = 0;
 static TimestampTz skipping_since = 0;
-
-static void
-skip_refused(const OutboxRow *rows, int n)
-{
-	for (int i = 0; i < n && n_skipped < MAX_SKIPPED; i++)
-		if (rows[i].refused)
-		{
-			if (n_skipped == 0)
-				skipping_since = GetCurrentTimestamp();
-			skipped[n_skipped++] = Int64GetDatum(rows[i].outbox_id);
-		}
-}
 
 /* The oldest outbox rows, copied out of a short read-only transaction. */
 static int
@@ -258,13 +246,14 @@ produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
 
 /*
  * The rows refused for good: kept in the outbox (nothing is lost; an
- * operator deletes or shortens them) and reported, a WARNING the first time
- * a row is seen, but no reason to back off: an outage would fail them all,
- * this fails only them, and backing off for it would hold back every row
- * behind it (up to MAX_BACKOFF_MS a batch, for ever). Returns how many.
+ * operator deletes or shortens them), reported (a WARNING the first time a
+ * row is seen) and set aside in 'skipped', but no reason to back off: an
+ * outage would fail them all, this fails only them, and backing off for it
+ * would hold back every row behind it (up to MAX_BACKOFF_MS a batch, for
+ * ever). Returns how many.
  */
 static int
-report_refused(const OutboxRow *rows, int n)
+set_aside_refused(const OutboxRow *rows, int n)
 {
 	static int64 last_warned = 0;
 	int refused = 0;
@@ -276,6 +265,12 @@ report_refused(const OutboxRow *rows, int n)
 		if (!rows[i].refused)
 			continue;
 		refused++;
+		if (n_skipped < MAX_SKIPPED)
+		{
+			if (n_skipped == 0)
+				skipping_since = GetCurrentTimestamp();
+			skipped[n_skipped++] = Int64GetDatum(rows[i].outbox_id);
+		}
 		message = psprintf("outbox row %lld (%s, %zu bytes) refused by the "
 		                   "producer for good; kept in the outbox",
 		                   (long long) rows[i].outbox_id, rows[i].topic,
@@ -414,8 +409,7 @@ pd_relay_worker_main(Datum arg)
 		pd_stats_worker_state(PD_WORKER_RELAY, "producing");
 		produce_rows(rk, rows, n);
 		delivered = delete_delivered(rows, n, latencies, &n_latencies);
-		refused = report_refused(rows, n);
-		skip_refused(rows, n);
+		refused = set_aside_refused(rows, n);
 		pd_stats_relay_batch(delivered, n - delivered, latencies, n_latencies);
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(batch_cxt);
