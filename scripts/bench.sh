@@ -359,6 +359,45 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 			'BEGIN { printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event; %.0f/s from the simulator'"'"'s start)\n", l, r, c / hz * 1e6 / n, n / (d - s) }'
 		figure "$3" "$rate"
 	}
+	# The same rate measured the way kafka-consumer-perf-test measures a
+	# consumer: the events are produced first, while the ingest workers are
+	# disconnected (kafka_brokers emptied), and the clock runs from the first
+	# batch applied after they reconnect to the last event applied. The
+	# simulator then takes no CPU from the workers; the broker still serves
+	# their fetches. A rebalance while the workers rejoin only lowers it.
+	backlog_rate() { # events, seed, label, figure name
+		local c0 first k0 pids done rate ticks0 p
+		q "ALTER SYSTEM SET pre_delinquency.kafka_brokers = ''" >/dev/null
+		q "SELECT pg_reload_conf()" >/dev/null
+		for _ in $(seq 100); do
+			[ "$(q "SELECT count(*) FROM pre_delinquency.worker_status WHERE worker LIKE 'ingest%' AND state NOT LIKE 'waiting for%'")" = 0 ] && break
+			sleep 0.1
+		done
+		bin/pd_simulate "$1" 0 --brokers "$brokers" --dsn "" --seed "$2" >/dev/null 2>&1
+		c0=$(q "SELECT events_consumed FROM pre_delinquency.pipeline_stats")
+		q "ALTER SYSTEM SET pre_delinquency.kafka_brokers = '$brokers'" >/dev/null
+		q "SELECT pg_reload_conf()" >/dev/null
+		first=$(psql -qXAt -v ON_ERROR_STOP=1 -c "DO \$\$
+			BEGIN
+				FOR i IN 1..30000 LOOP
+					EXIT WHEN (SELECT events_consumed > $c0 FROM pre_delinquency.pipeline_stats);
+					PERFORM pg_sleep(0.002);
+				END LOOP;
+			END \$\$" -c "SELECT extract(epoch FROM clock_timestamp()) || ' ' || events_consumed FROM pre_delinquency.pipeline_stats")
+		pids=$(worker_pid ingest)
+		ticks0=0
+		for p in $pids; do ticks0=$(( ticks0 + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done
+		wait_in_server "events_consumed >= $c0 + $1" 120 "$stream_dir/done_at" 0.01
+		wait "$waiter" || true
+		done=$(cat "$stream_dir/done_at")
+		k0=0
+		for p in $pids; do k0=$(( k0 + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done
+		awk -v c0="$c0" -v n="$1" -v f="$first" -v d="$done" -v l="$3" -v c="$((k0 - ticks0))" -v hz="$(getconf CLK_TCK)" '
+			BEGIN { split(f, a, " "); m = c0 + n - a[2]; r = m / (d - a[1]);
+			        printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event; %d events after the first batch)\n", l, r, c / hz * 1e6 / m, m }'
+		rate=$(awk -v c0="$c0" -v n="$1" -v f="$first" -v d="$done" 'BEGIN { split(f, a, " "); printf "%.0f", (c0 + n - a[2]) / (d - a[1]) }')
+		figure "$4" "$rate"
+	}
 	e2e() { # events, delay_ms, seed, label, figure prefix
 		q "SELECT pre_delinquency.pipeline_stats_reset()" >/dev/null
 		# every 0.1 s: outbox_depth counts the outbox's rows, and the end
@@ -447,8 +486,10 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 		sleep 2
 		q "UPDATE pre_delinquency.score_triggers SET enabled = false"
 		ingest_rate "$INGEST_EVENTS" "ingest only, 2 ingest workers" ext_ingest_only_2w_per_s
+		backlog_rate "$INGEST_EVENTS" 15 "ingest only, 2 workers, backlog drained" ext_ingest_only_2w_backlog_per_s
 		q "UPDATE pre_delinquency.score_triggers SET enabled = (rule <> 'every_transaction')"
 		ingest_rate "$INGEST_EVENTS" "ingest with triggers, 2 ingest workers" ext_ingest_2w_per_s
+		backlog_rate "$INGEST_EVENTS" 16 "ingest with triggers, 2 workers, backlog drained" ext_ingest_2w_backlog_per_s
 	fi
 ) | tee "$stream_dir/results"
 stream_results=$(grep -E "^(ingest|end to end|peer:)|RssAnon" "$stream_dir/results" || true)
