@@ -188,6 +188,25 @@ FROM pre_delinquency.customers WHERE customer_id::text LIKE '00001093-1%';
 -- Calling twice with one seed is a clear error, not a unique violation
 SELECT * FROM pre_delinquency.generate_synthetic(5, 10, 4242, '2025-06-30 00:00+00');
 
+-- A DBA's trigger an INSERT would fire is never bypassed in silence, even
+-- one named like the ledger's own; one that fires on UPDATE only is no
+-- reason to refuse (generated rows are only inserted)
+CREATE TABLE regress_audit (n int);
+CREATE FUNCTION regress_audit_row() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO regress_audit VALUES (1); RETURN NULL; END $$;
+CREATE TRIGGER transactions_ledger_audit AFTER INSERT ON pre_delinquency.transactions
+  FOR EACH ROW EXECUTE FUNCTION regress_audit_row();
+SELECT customers FROM pre_delinquency.generate_synthetic(3, 10, 4244, '2025-06-30 00:00+00');
+DROP TRIGGER transactions_ledger_audit ON pre_delinquency.transactions;
+CREATE TRIGGER regress_audit_update AFTER UPDATE ON pre_delinquency.payments
+  FOR EACH ROW EXECUTE FUNCTION regress_audit_row();
+SELECT customers FROM pre_delinquency.generate_synthetic(3, 10, 4244, '2025-06-30 00:00+00');
+DROP TRIGGER regress_audit_update ON pre_delinquency.payments;
+SELECT count(*) AS audited FROM regress_audit;
+DELETE FROM pre_delinquency.customers WHERE customer_id::text LIKE '00001094-1%';
+DROP FUNCTION regress_audit_row();
+DROP TABLE regress_audit;
+
 -- Bad arguments
 SELECT * FROM pre_delinquency.generate_synthetic(0, 10, 1);
 SELECT * FROM pre_delinquency.generate_synthetic(1000001, 10, 1);

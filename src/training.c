@@ -170,20 +170,28 @@ observe_customer(const Sampling *s, Observations *o, const pg_uuid_t *id,
 	TimestampTz base = pd_date_start(pd_utc_date(s->data_start)) +
 	                   DAYS(HISTORY_DAYS) + DAYS(offset);
 	TimestampTz t = base;
+	/*
+	 * Not before the account opened: a customer's grid starts there, so one
+	 * stray transaction dated centuries back (the table takes any finite
+	 * time) does not make every customer step through centuries of dates.
+	 */
+	TimestampTz start = Max(s->first_as_of, opened_at);
 	int added = 0;
 
-	/* the first grid point at or after first_as_of */
-	if (s->first_as_of > base)
-		t = base + DAYS(SAMPLE_EVERY_DAYS) *
-		               ((s->first_as_of - base + DAYS(SAMPLE_EVERY_DAYS) - 1) /
-		                DAYS(SAMPLE_EVERY_DAYS));
+	if (start > s->last_as_of)
+		return 0;
+	/* the first grid point at or after start (a span of the whole
+	 * timestamp range overflows int64) */
+	if (start > base)
+		t = base + (TimestampTz) (DAYS(SAMPLE_EVERY_DAYS) *
+		                          (((__int128) start - base +
+		                            DAYS(SAMPLE_EVERY_DAYS) - 1) /
+		                           DAYS(SAMPLE_EVERY_DAYS)));
 	for (; t <= s->last_as_of; t += DAYS(SAMPLE_EVERY_DAYS))
 	{
 		double features[PD_NUM_FEATURES];
 		int label;
 
-		if (t < opened_at)
-			continue;
 		label = pd_compute_label(id, t);
 		if (label < 0)
 			continue;
