@@ -349,3 +349,17 @@ ALTER FUNCTION generate_synthetic(integer, integer, integer, timestamptz) SET se
 ALTER VIEW latest_risk SET (security_invoker = true);
 ALTER VIEW risk_summary SET (security_invoker = true);
 ALTER VIEW model_status SET (security_invoker = true);
+
+-- added in 0.2.0: transactions and payments vacuumed after inserts of 1 %
+-- of the table (PostgreSQL's default is 20 %). The feature engine reads a
+-- customer's rows from the covering indexes alone only on heap pages the
+-- visibility map marks all-visible, and only VACUUM marks them: with the
+-- default, the newest fifth of an insert-only table is read from the heap
+-- until the next vacuum, which for a table of two years or less is the
+-- whole 120-day window the features read: about 40 % more CPU per customer
+-- (3,000 customers with a year of history, 0.40 s against 0.28 s). A vacuum of inserted rows visits only the pages not yet
+-- marked and, with nothing deleted, skips the indexes. The setting takes
+-- SHARE UPDATE EXCLUSIVE, which no worker's statement conflicts with; a DBA
+-- may set their own (docs/OPERATIONS.md).
+ALTER TABLE transactions SET (autovacuum_vacuum_insert_scale_factor = 0.01);
+ALTER TABLE payments SET (autovacuum_vacuum_insert_scale_factor = 0.01);
