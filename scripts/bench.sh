@@ -328,12 +328,17 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	# $waiter is its pid. A psql per check instead cost ~50 ms of CPU a
 	# check, a fifth of the machine's two cores at 10 checks/s, taken from
 	# the workers being measured (2 ingest workers: 51-73k events/s polled
-	# that way, 78-90k waited in the server).
+	# that way, 78-90k waited in the server). It commits between checks: one
+	# transaction for the whole wait held back the xmin horizon, so nothing
+	# the workers updated or deleted meanwhile could be pruned (the ledger's
+	# updates went off their page, the outbox's deleted rows stayed), which
+	# no production database with short transactions sees.
 	wait_in_server() { # condition, seconds, file, seconds between checks
 		psql -qXAt -v ON_ERROR_STOP=1 -o "$3" -c "DO \$\$
 			BEGIN
 				FOR i IN 1..ceil($2 / $4) LOOP
 					EXIT WHEN (SELECT $1 FROM pre_delinquency.pipeline_stats);
+					COMMIT;
 					PERFORM pg_sleep($4);
 				END LOOP;
 			END \$\$" -c "SELECT extract(epoch FROM clock_timestamp())" &
@@ -381,6 +386,7 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 			BEGIN
 				FOR i IN 1..30000 LOOP
 					EXIT WHEN (SELECT events_consumed > $c0 FROM pre_delinquency.pipeline_stats);
+					COMMIT;
 					PERFORM pg_sleep(0.002);
 				END LOOP;
 			END \$\$" -c "SELECT extract(epoch FROM clock_timestamp()) || ' ' || events_consumed FROM pre_delinquency.pipeline_stats")
