@@ -367,7 +367,7 @@ ALTER TABLE payments SET (autovacuum_vacuum_insert_scale_factor = 0.01);
 -- added in 0.2.0: balance_ledger pages half filled. Every ingest batch adds
 -- to two ledger rows of each customer it touches (the month's and the
 -- total), and an update fits on the row's own page, as a HOT update, only
--- if the page has room: with full pages, four in ten updates (with a
+-- if the page has room: with full pages, nearly six in ten updates (with a
 -- long-running transaction holding back pruning, nine in ten) also inserted
 -- a new entry into the ledger's primary key. Half-filled pages made 97 % of
 -- them HOT and the ingest worker's CPU per event about a quarter lower on a
