@@ -27,7 +27,6 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/datetime.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -36,7 +35,6 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/rls.h"
-#include "utils/syscache.h"
 
 #include "bulk_writer.h"
 #include "categories.h"
@@ -135,37 +133,6 @@ pd_ingest_bulk_applicable(void)
 	     known_insert_triggers_only(rel, customer_foreign_key(rel, attnum[1]));
 	table_close(rel, NoLock);
 	return ok;
-}
-
-void
-pd_begin_as_owner(Oid relid, bool sql, PdAsOwner *as)
-{
-	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid owner;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	as->guc_nestlevel = 0;
-	if (sql)
-	{
-		as->guc_nestlevel = NewGUCNestLevel();
-		(void) set_config_option("search_path", "pg_catalog, pg_temp",
-		                         PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-		                         true, 0, false);
-	}
-	GetUserIdAndSecContext(&as->save_user, &as->save_sec);
-	SetUserIdAndSecContext(owner, as->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-	                                  SECURITY_NOFORCE_RLS);
-}
-
-void
-pd_end_as_owner(const PdAsOwner *as)
-{
-	SetUserIdAndSecContext(as->save_user, as->save_sec);
-	if (as->guc_nestlevel > 0)
-		AtEOXact_GUC(true, as->guc_nestlevel);
 }
 
 /* A customer's month (or 'infinity': the total) in the ledger. */

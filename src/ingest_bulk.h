@@ -30,26 +30,4 @@ extern bool pd_ingest_bulk_applicable(void);
 extern void pd_ingest_bulk_insert(const pg_uuid_t *const *event_ids,
                                   const PdTxnEvent *const *events, int m);
 
-/*
- * Acting as the owner of a relation, from pd_begin_as_owner to
- * pd_end_as_owner (or the end of the (sub)transaction): internal writes (the
- * ledger, the outbox) and row locks run as it, as the SECURITY DEFINER
- * triggers and the foreign key checks do. With 'sql' (statements will run
- * meanwhile) search_path is also pg_catalog, pg_temp until the end, as a
- * SECURITY DEFINER function pins it: our statements name their tables'
- * schema, but their operators and functions are looked up in the search
- * path, where the caller could put one of its own (uuid = uuid, bigint +
- * bigint) ahead of pg_catalog's and have it run as the owner. Not with
- * 'sql' in parallel mode, where no setting may change.
- */
-typedef struct PdAsOwner
-{
-	Oid save_user;
-	int save_sec;
-	int guc_nestlevel; /* 0: search_path untouched */
-} PdAsOwner;
-
-extern void pd_begin_as_owner(Oid relid, bool sql, PdAsOwner *as);
-extern void pd_end_as_owner(const PdAsOwner *as);
-
 #endif

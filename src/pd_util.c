@@ -1,22 +1,28 @@
 /*
  * pd_util.c
  *    Money and calendar helpers: exact cents from numeric(14,2) and UTC
- *    calendar arithmetic on dates and timestamps; and pd_execute_kept, the
- *    statements run with a plan kept for the backend's life.
+ *    calendar arithmetic on dates and timestamps; pd_execute_kept, the
+ *    statements run with a plan kept for the backend's life; and acting as
+ *    a table's owner (pd_begin_as_owner) for the extension's internal writes
+ *    and row locks.
  *
  * Money is handled as int64 cents so that sums, comparisons and threshold
  * tests are exact; nothing here knows about features or tables.
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 
 #include "pd_util.h"
 
@@ -282,4 +288,35 @@ pd_jsonb_push_string(JsonbParseState **state, const char *key,
 	v.val.string.val = (char *) value;
 	v.val.string.len = strlen(value);
 	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+void
+pd_begin_as_owner(Oid relid, bool sql, PdAsOwner *as)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	as->guc_nestlevel = 0;
+	if (sql)
+	{
+		as->guc_nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+		                         PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+		                         true, 0, false);
+	}
+	GetUserIdAndSecContext(&as->save_user, &as->save_sec);
+	SetUserIdAndSecContext(owner, as->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	                                  SECURITY_NOFORCE_RLS);
+}
+
+void
+pd_end_as_owner(const PdAsOwner *as)
+{
+	SetUserIdAndSecContext(as->save_user, as->save_sec);
+	if (as->guc_nestlevel > 0)
+		AtEOXact_GUC(true, as->guc_nestlevel);
 }

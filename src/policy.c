@@ -30,7 +30,6 @@
 #include "utils/uuid.h"
 
 #include "features.h"
-#include "ingest_bulk.h"
 #include "parallel_features.h"
 #include "pd_util.h"
 #include "pipeline.h"

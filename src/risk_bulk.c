@@ -39,7 +39,6 @@
 
 #include "bulk_writer.h"
 #include "ingest.h"
-#include "ingest_bulk.h"
 #include "pd_util.h"
 #include "pipeline.h"
 #include "risk_bulk.h"
