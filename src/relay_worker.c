@@ -250,13 +250,15 @@ produce_rows(rd_kafka_t *rk, OutboxRow *rows, int n)
  * row is seen) and set aside in 'skipped', but no reason to back off: an
  * outage would fail them all, this fails only them, and backing off for it
  * would hold back every row behind it (up to MAX_BACKOFF_MS a batch, for
- * ever). Returns how many.
+ * ever). Returns how many were set aside: those that no longer fit in
+ * 'skipped' count as failures, so that an outbox holding more than
+ * MAX_SKIPPED of them backs off instead of sending them again in a loop.
  */
 static int
 set_aside_refused(const OutboxRow *rows, int n)
 {
 	static int64 last_warned = 0;
-	int refused = 0;
+	int set_aside = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -264,12 +266,12 @@ set_aside_refused(const OutboxRow *rows, int n)
 
 		if (!rows[i].refused)
 			continue;
-		refused++;
 		if (n_skipped < MAX_SKIPPED)
 		{
 			if (n_skipped == 0)
 				skipping_since = GetCurrentTimestamp();
 			skipped[n_skipped++] = Int64GetDatum(rows[i].outbox_id);
+			set_aside++;
 		}
 		message = psprintf("outbox row %lld (%s, %zu bytes) refused by the "
 		                   "producer for good; kept in the outbox",
@@ -286,7 +288,7 @@ set_aside_refused(const OutboxRow *rows, int n)
 			last_warned = rows[i].outbox_id;
 		}
 	}
-	return refused;
+	return set_aside;
 }
 
 /* Deletes the delivered rows; returns how many were delivered. */
@@ -378,7 +380,7 @@ pd_relay_worker_main(Datum arg)
 
 	while (!got_sigterm)
 	{
-		int n, delivered, refused, n_latencies;
+		int n, delivered, set_aside, n_latencies;
 
 		MemoryContextSwitchTo(batch_cxt);
 		if (ConfigReloadPending)
@@ -409,11 +411,11 @@ pd_relay_worker_main(Datum arg)
 		pd_stats_worker_state(PD_WORKER_RELAY, "producing");
 		produce_rows(rk, rows, n);
 		delivered = delete_delivered(rows, n, latencies, &n_latencies);
-		refused = set_aside_refused(rows, n);
+		set_aside = set_aside_refused(rows, n);
 		pd_stats_relay_batch(delivered, n - delivered, latencies, n_latencies);
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(batch_cxt);
-		if (delivered + refused < n)
+		if (delivered + set_aside < n)
 		{
 			/* the broker is down or refusing: back off, keep the rows */
 			backoff_ms = Min(MAX_BACKOFF_MS, Max(100, backoff_ms * 2));
