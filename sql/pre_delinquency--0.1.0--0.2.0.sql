@@ -308,7 +308,8 @@ ALTER TABLE outbox ALTER COLUMN payload SET STATISTICS 0;
 -- and interventions, keep the stored offsets and empty the outbox. The
 -- ledger, the dead letters, the outbox rows and the row locks the cooldown
 -- and the foreign keys need are written or taken as their tables' owner by
--- the extension's own code and SECURITY DEFINER triggers. GRANT takes no lock the workers wait on.
+-- the extension's own code and SECURITY DEFINER triggers. GRANT takes no
+-- lock the workers wait on.
 DO $roles$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pre_delinquency_worker') THEN
@@ -357,8 +358,9 @@ ALTER VIEW model_status SET (security_invoker = true);
 -- default, the newest fifth of an insert-only table is read from the heap
 -- until the next vacuum, which for a table of two years or less is the
 -- whole 120-day window the features read: about 40 % more CPU per customer
--- (3,000 customers with a year of history, 0.40 s against 0.28 s). A vacuum of inserted rows visits only the pages not yet
--- marked and, with nothing deleted, skips the indexes. The setting takes
+-- (3,000 customers with a year of history, 0.40 s against 0.28 s). A vacuum
+-- of inserted rows visits only the pages not yet marked and, with nothing
+-- deleted, skips the indexes. The setting takes
 -- SHARE UPDATE EXCLUSIVE, which no worker's statement conflicts with; a DBA
 -- may set their own (docs/OPERATIONS.md).
 ALTER TABLE transactions SET (autovacuum_vacuum_insert_scale_factor = 0.01);
