@@ -374,7 +374,7 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 	# the group, one took all four partitions and the rebalance for the second
 	# stopped both for seconds inside the measurement (10,429 events/s once).
 	backlog_rate() { # events, seed, label, figure name
-		local c0 first k0 pids done rate ticks0 p
+		local c0 first done rate m ticks0
 		q "ALTER SYSTEM SET pre_delinquency.kafka_brokers = ''" >/dev/null
 		q "ALTER SYSTEM SET pre_delinquency.partitions = '0-3'" >/dev/null
 		q "SELECT pg_reload_conf()" >/dev/null
@@ -394,18 +394,14 @@ brokers=$(head -1 "$stream_dir/broker.out" | sed 's/^bootstrap.servers=//')
 					PERFORM pg_sleep(0.002);
 				END LOOP;
 			END \$\$" -c "SELECT extract(epoch FROM clock_timestamp()) || ' ' || events_consumed FROM pre_delinquency.pipeline_stats")
-		pids=$(worker_pid ingest)
-		ticks0=0
-		for p in $pids; do ticks0=$(( ticks0 + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done
+		ticks0=$(cpu_ticks) # static partitions: the same workers to the end
 		wait_in_server "events_consumed >= $c0 + $1" 120 "$stream_dir/done_at" 0.01
 		wait "$waiter" || true
 		done=$(cat "$stream_dir/done_at")
-		k0=0
-		for p in $pids; do k0=$(( k0 + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done
-		awk -v c0="$c0" -v n="$1" -v f="$first" -v d="$done" -v l="$3" -v c="$((k0 - ticks0))" -v hz="$(getconf CLK_TCK)" '
-			BEGIN { split(f, a, " "); m = c0 + n - a[2]; r = m / (d - a[1]);
-			        printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event; %d events after the first batch)\n", l, r, c / hz * 1e6 / m, m }'
-		rate=$(awk -v c0="$c0" -v n="$1" -v f="$first" -v d="$done" 'BEGIN { split(f, a, " "); printf "%.0f", (c0 + n - a[2]) / (d - a[1]) }')
+		read -r rate m < <(awk -v c0="$c0" -v n="$1" -v f="$first" -v d="$done" \
+			'BEGIN { split(f, a, " "); m = c0 + n - a[2]; printf "%.0f %d\n", m / (d - a[1]), m }')
+		awk -v r="$rate" -v m="$m" -v l="$3" -v c="$(($(cpu_ticks) - ticks0))" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%-44s %10.0f events/s (ingest worker CPU %.1f us/event; %d events after the first batch)\n", l, r, c / hz * 1e6 / m, m }'
 		figure "$4" "$rate"
 		# back to the group, as before
 		q "ALTER SYSTEM RESET pre_delinquency.partitions" >/dev/null
