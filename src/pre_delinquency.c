@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "redact.h"
 #include "scoring.h"
+#include "xgb_util.h"
 
 PG_MODULE_MAGIC;
 
@@ -63,10 +64,14 @@ _PG_init(void)
 	MarkGUCPrefixReserved("pre_delinquency");
 	pd_install_redaction();
 
-	/* Workers and their counters need shared_preload_libraries. */
+	/*
+	 * Workers, their counters and the list of checked boosters need
+	 * shared_preload_libraries.
+	 */
 	if (process_shared_preload_libraries_in_progress)
 	{
 		pd_request_pipeline_shmem();
+		pd_request_model_check_shmem();
 		pd_register_workers();
 	}
 }

@@ -124,7 +124,8 @@ pd_load_booster(int model_id, bytea *bytes)
 			     errmsg("the booster of model %d takes %lu features, not %d",
 			            model_id, (unsigned long) nfeatures,
 			            PD_NUM_FEATURES)));
-		pd_check_booster_trees(booster, model_id);
+		pd_check_booster(booster, model_id, VARDATA_ANY(bytes),
+		                 VARSIZE_ANY_EXHDR(bytes));
 		XGB_CHECK(XGBoosterSetParam(booster, "nthread",
 		                            psprintf("%d", pd_xgboost_nthread)),
 		          "setting nthread");

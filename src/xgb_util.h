@@ -33,9 +33,13 @@ extern char *pd_xgb_last_error(void);
 extern char *pd_xgb_dense_interface(const float *data, int nrow, int ncol);
 
 /*
- * ERROR unless every tree of the booster is one XGBoost can walk without
- * reading out of bounds (see model_check.c).
+ * ERROR unless every tree of the booster, loaded from 'bytes', is one
+ * XGBoost can walk without reading out of bounds (see model_check.c).
  */
-extern void pd_check_booster_trees(BoosterHandle booster, int model_id);
+extern void pd_check_booster(BoosterHandle booster, int model_id,
+                             const char *bytes, size_t len);
+
+/* Remembers checked boosters in shared memory: from _PG_init, preloading. */
+extern void pd_request_model_check_shmem(void);
 
 #endif

@@ -181,6 +181,26 @@ check predictions_on_topic "$([ "$scores" -gt 0 ] && [ "$p_ids" = "$scores" ] &&
 i_lines=$(grep -c . "$work/interventions")
 check interventions_on_topic "$([ "$i_lines" -ge "$interventions" ] && echo 0 || echo 1)" "($interventions interventions, $i_lines messages)"
 
+# --- 2b. a booster is checked once per server, by its bytes -----------------
+# The ingest worker checked the active booster's trees when it first scored;
+# a new backend's first score skips that check (DEBUG1 says so). A booster
+# one byte longer is other bytes: checked again, then remembered too.
+checked_before() { # sql ...: how many loads skipped the check
+	local args=()
+	for sql in "$@"; do args+=(-c "$sql"); done
+	psql -qXAt -c "SET client_min_messages = debug1" "${args[@]}" 2>&1 |
+		grep -c "passed the structural check before"
+}
+hit=$(checked_before "SELECT pre_delinquency.score_customer(customer_id) FROM pre_delinquency.customers LIMIT 1")
+q "INSERT INTO pre_delinquency.models (name, feature_names, booster)
+   SELECT 'padded', feature_names, booster || '\\x00'::bytea FROM pre_delinquency.models WHERE is_active" >/dev/null
+activate_padded=(BEGIN "SELECT pre_delinquency.activate_model(model_id) FROM pre_delinquency.models WHERE name = 'padded'" ROLLBACK)
+miss=$(checked_before "${activate_padded[@]}")
+hit2=$(checked_before "${activate_padded[@]}")
+q "DELETE FROM pre_delinquency.models WHERE name = 'padded'" >/dev/null
+check booster_checked_once_per_server "$([ "$hit" = 1 ] && [ "$miss" = 0 ] && [ "$hit2" = 1 ] && echo 0 || echo 1)" \
+	"(active booster remembered: $hit; one byte longer: remembered $miss, then $hit2)"
+
 # --- 3. the same events again: no new row -----------------------------------
 send 1
 wait_for "SELECT events_consumed >= 6000 FROM pre_delinquency.pipeline_stats" 90
