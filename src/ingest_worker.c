@@ -701,6 +701,7 @@ warm_up_model(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		booster = pd_active_booster(&model_id);
 		pd_predict(booster, zeros, 1, &probability);
+		pd_prepare_batch_contributions(booster, pd_booster_generation());
 		pd_batch_contributions(booster, pd_booster_generation(), zeros, 1,
 		                       contributions);
 		PopActiveSnapshot();

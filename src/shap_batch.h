@@ -21,4 +21,11 @@ extern void pd_batch_contributions(BoosterHandle booster, uint64 generation,
                                    const float *rows, int nrow,
                                    float *contributions);
 
+/*
+ * Reads the model now, so that every later batch of this booster is
+ * grouped: for a process that will compute many (the ingest worker).
+ */
+extern void pd_prepare_batch_contributions(BoosterHandle booster,
+                                           uint64 generation);
+
 #endif
