@@ -153,5 +153,22 @@ DELETE FROM risk_levels WHERE risk_level = 'LOW';
 SELECT assess_customer((SELECT customer_id FROM top));
 ROLLBACK;
 
+-- A new connection's first rows take XGBoost's own TreeSHAP, the rows from
+-- the 128th on the per-tree groups (shap_batch.c): the same top features
+-- as explain_customer either way, bit for bit
+\c
+SET search_path = pre_delinquency, public;
+SET client_min_messages = warning;
+CREATE TEMP TABLE one_by_one AS
+SELECT a.*
+FROM (SELECT customer_id FROM customers ORDER BY customer_id LIMIT 200) c,
+     LATERAL assess_customer(c.customer_id) a;
+SELECT count(*) AS assessed_one_by_one,
+       count(*) FILTER (WHERE r.top_features IS DISTINCT FROM
+         (SELECT jsonb_agg(jsonb_build_object('feature', e.feature, 'value', e.value::numeric,
+                                              'contribution', e.contribution::numeric))
+          FROM explain_customer(r.customer_id, r.as_of, 5) e)) AS top_features_not_explain
+FROM one_by_one r;
+
 DELETE FROM customers;
 DELETE FROM outbox;  -- predictions of the customers just deleted
