@@ -27,9 +27,6 @@
 
 #include "common/cryptohash.h"
 #include "common/sha2.h"
-#include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 
@@ -48,8 +45,6 @@ typedef struct CheckedBoosters
 } CheckedBoosters;
 
 static CheckedBoosters *checked = NULL; /* NULL: not preloaded */
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* The arrays XGBoost reads per node, each num_nodes long. */
 static const char *const node_arrays[] = {
@@ -286,22 +281,17 @@ pd_check_booster(BoosterHandle booster, int model_id, const char *bytes,
 
 /* Shared memory ---------------------------------------------------------- */
 
-static void
-model_check_shmem_request(void)
+Size
+pd_model_check_shmem_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(CheckedBoosters)));
+	return MAXALIGN(sizeof(CheckedBoosters));
 }
 
-static void
-model_check_shmem_startup(void)
+void
+pd_model_check_shmem_attach(void)
 {
 	bool found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	checked = ShmemInitStruct("pre_delinquency checked boosters",
 	                          sizeof(CheckedBoosters), &found);
 	if (!found)
@@ -309,14 +299,4 @@ model_check_shmem_startup(void)
 		memset(checked, 0, sizeof(CheckedBoosters));
 		SpinLockInit(&checked->mutex);
 	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-void
-pd_request_model_check_shmem(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = model_check_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = model_check_shmem_startup;
 }

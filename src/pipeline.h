@@ -47,7 +47,13 @@ extern void pd_define_pipeline_gucs(void);
 
 /* From _PG_init, when loaded by shared_preload_libraries. */
 extern void pd_register_workers(void);
-extern void pd_request_pipeline_shmem(void);
+
+/*
+ * The shared counters: their size, requested when preloading, and attaching
+ * to them from the shared-memory startup hook (under AddinShmemInitLock).
+ */
+extern Size pd_pipeline_shmem_size(void);
+extern void pd_pipeline_shmem_attach(void);
 
 /* Each worker, right after BackgroundWorkerInitializeConnection. */
 extern void pd_worker_connect(void);

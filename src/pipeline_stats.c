@@ -97,8 +97,6 @@ typedef struct PipelineShared
 } PipelineShared;
 
 static PipelineShared *shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* this process's slot for a worker of this kind */
 static WorkerSlot *
@@ -292,22 +290,17 @@ pd_kafka_conf(const char *const (*defaults)[2], int n_defaults,
 
 /* Shared memory ---------------------------------------------------------- */
 
-static void
-pipeline_shmem_request(void)
+Size
+pd_pipeline_shmem_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(PipelineShared)));
+	return MAXALIGN(sizeof(PipelineShared));
 }
 
-static void
-pipeline_shmem_startup(void)
+void
+pd_pipeline_shmem_attach(void)
 {
 	bool found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("pre_delinquency pipeline",
 	                         sizeof(PipelineShared), &found);
 	if (!found)
@@ -316,16 +309,6 @@ pipeline_shmem_startup(void)
 		SpinLockInit(&shared->mutex);
 		shared->reset_at = GetCurrentTimestamp();
 	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-void
-pd_request_pipeline_shmem(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = pipeline_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = pipeline_shmem_startup;
 }
 
 /* Counting --------------------------------------------------------------- */

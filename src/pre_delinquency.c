@@ -18,6 +18,9 @@
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -33,6 +36,30 @@
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* The pipeline's counters and the list of checked boosters. */
+static void
+request_shared_memory(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(pd_pipeline_shmem_size());
+	RequestAddinShmemSpace(pd_model_check_shmem_size());
+}
+
+static void
+attach_shared_memory(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pd_pipeline_shmem_attach();
+	pd_model_check_shmem_attach();
+	LWLockRelease(AddinShmemInitLock);
+}
 
 void
 _PG_init(void)
@@ -70,8 +97,10 @@ _PG_init(void)
 	 */
 	if (process_shared_preload_libraries_in_progress)
 	{
-		pd_request_pipeline_shmem();
-		pd_request_model_check_shmem();
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = request_shared_memory;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = attach_shared_memory;
 		pd_register_workers();
 	}
 }

@@ -39,7 +39,12 @@ extern char *pd_xgb_dense_interface(const float *data, int nrow, int ncol);
 extern void pd_check_booster(BoosterHandle booster, int model_id,
                              const char *bytes, size_t len);
 
-/* Remembers checked boosters in shared memory: from _PG_init, preloading. */
-extern void pd_request_model_check_shmem(void);
+/*
+ * The shared list of checked boosters: its size, requested when preloading,
+ * and attaching to it from the shared-memory startup hook (under
+ * AddinShmemInitLock).
+ */
+extern Size pd_model_check_shmem_size(void);
+extern void pd_model_check_shmem_attach(void);
 
 #endif
