@@ -16,6 +16,20 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # bench print.
 PD_MOCK_KAFKA_PROPERTIES='fetch.wait.max.ms=1'
 
+# The ports the scripts listen on, 55430-55499, taken out of the kernel's
+# range for outgoing connections' local ports (32768-60999 by default): a
+# make test on 2026-11-27 had a cluster and a Kafka broker fail to start with
+# "Address already in use", their ports held by the local ends of other
+# loopback connections. Only as root; the range stays reserved (nothing else
+# is affected but which local ports outgoing connections get).
+reserve_listen_ports() {
+	local file=/proc/sys/net/ipv4/ip_local_reserved_ports range=55430-55499 current
+	[ -w "$file" ] || return 0
+	current=$(cat "$file")
+	case ",$current," in *",$range,"*) return 0 ;; esac
+	echo "${current:+$current,}$range" >"$file" 2>/dev/null || true
+}
+
 build_and_install() {
 	local log
 	log=$(mktemp)

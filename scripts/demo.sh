@@ -9,6 +9,7 @@ DEMO_CUSTOMERS=${DEMO_CUSTOMERS:-2000}
 DEMO_DAYS=${DEMO_DAYS:-365}
 
 say "building and installing the extension"
+reserve_listen_ports
 build_and_install
 # The demo has its own cluster (port 55433 unless PD_DEMO_PORT says
 # otherwise) with the workers preloaded, and its own embedded broker.

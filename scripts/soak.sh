@@ -104,6 +104,7 @@ contexts_kb() {
 worker_pid() { q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pre_delinquency $1'"; }
 
 say "building and installing (PG_CONFIG=${PG_CONFIG:-default})"
+reserve_listen_ports
 build_and_install
 mkdir -p "$out"
 

@@ -35,6 +35,7 @@ record() { # name, status (0 = pass)
 }
 
 say "building and installing"
+reserve_listen_ports
 build_and_install
 say "starting the scratch PostgreSQL on port $PD_PORT"
 start_scratch

@@ -8,6 +8,7 @@ source "$(dirname "$0")/common.sh"
 cd "$PD_ROOT"
 
 say "building and installing"
+reserve_listen_ports
 build_and_install
 mkdir -p build
 say "fault injection against Apache Kafka (PD_FAULTS=${PD_FAULTS:-full}; log build/faults.log)"
