@@ -39,7 +39,8 @@ ISOLATION_OPTS = --outputdir=build/isolation --load-extension=$(EXTENSION)
 # find the headers beside each .c file.
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK   = -lxgboost
+# libgomp: XGBoost's OpenMP runtime, whose default team size scoring.c sets
+SHLIB_LINK   = -lxgboost -lgomp
 SHLIB_LINK  += -lrdkafka -ljson-c
 EXTRA_CLEAN = build results regression.diffs regression.out
 

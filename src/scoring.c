@@ -103,6 +103,13 @@ pd_load_booster(int model_id, bytea *bytes)
 	BoosterHandle booster = NULL;
 	bst_ulong nfeatures = 0;
 
+	/*
+	 * XGBoost loads a model with OpenMP's default team, one thread per core,
+	 * before any nthread applies: the backend gained a thread that then
+	 * spun on another core for milliseconds, more CPU than the backend's
+	 * own first score. XGBoost names its team size everywhere else.
+	 */
+	omp_set_num_threads(pd_xgboost_nthread);
 	XGB_CHECK(XGBoosterCreate(NULL, 0, &booster), "creating a booster");
 	PG_TRY();
 	{
