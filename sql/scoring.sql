@@ -97,6 +97,9 @@ SELECT activate_model(model_id) FROM models WHERE name = 'wrong parent';
 SELECT evaluate_model(model_id, '-infinity', 'infinity') FROM models WHERE name = 'child out of range';
 SELECT activate_model(model_id) FROM models WHERE name = 'tiny';
 SELECT score_customer((SELECT customer_id FROM first)) BETWEEN 0 AND 1 AS tiny_model_scores;
+-- Loading models started no OpenMP thread in this backend (XGBoost loads
+-- with OpenMP's default team, set to xgboost_nthread, 1, before it does)
+SELECT count(*) AS backend_threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');
 SELECT activate_model((SELECT min(model_id) FROM models));
 DELETE FROM models WHERE name IN ('tiny', 'feature out of range', 'feature 31', 'child out of range',
                                   'cycle', 'short array', 'wrong parent');
