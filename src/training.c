@@ -180,8 +180,10 @@ observe_customer(const Sampling *s, Observations *o, const pg_uuid_t *id,
 
 	if (start > s->last_as_of)
 		return 0;
-	/* the first grid point at or after start (a span of the whole
-	 * timestamp range overflows int64) */
+	/*
+	 * The first grid point at or after start, in int128: a span of the
+	 * whole timestamp range overflows int64.
+	 */
 	if (start > base)
 		t = base + (TimestampTz) (DAYS(SAMPLE_EVERY_DAYS) *
 		                          (((__int128) start - base +

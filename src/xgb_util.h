@@ -23,8 +23,7 @@
 
 extern void pd_xgb_error(const char *what) pg_attribute_noreturn();
 
-/* libgomp's, declared here: clang, which builds the JIT bitcode, has no omp.h
- */
+/* libgomp's; declared here as clang, which builds the bitcode, has no omp.h */
 extern void omp_set_num_threads(int num_threads);
 
 /* XGBoost's last error message, first line only (no stack trace). */
